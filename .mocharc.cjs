@@ -2,7 +2,6 @@
 module.exports = {
   'node-option': ['import=tsx'],
   spec: ['test/**/*.test.ts'],
-  require: [],
   timeout: 20000,
   recursive: true,
   reporter: 'spec',

@@ -109,6 +109,7 @@ export interface Store {
    */
   createSubmission(submission: NewSubmission): Promise<CreateSubmissionResult>;
   getSubmission(tenantId: string, id: string): Promise<SubmissionRecord | undefined>;
+  findSubmissionByIdempotencyKey(tenantId: string, idempotencyKey: string): Promise<SubmissionRecord | undefined>;
   listSubmissions(query: ListSubmissionsQuery): Promise<SubmissionPage>;
   /** Undefined when the submission does not exist for this tenant. */
   listEvents(tenantId: string, submissionId: string): Promise<readonly SubmissionEvent[] | undefined>;

@@ -1,0 +1,54 @@
+/** `passerelle keys create|list|revoke`: API key management, straight against the store. */
+import { parseArgs } from 'node:util';
+import { createApiKey } from '../../auth/api-keys.js';
+import { loadConfig } from '../../config/config.js';
+import { PasserelleError, notFound } from '../../domain/errors.js';
+import { isRole, ROLES } from '../../domain/submission.js';
+import { openConfiguredStore } from '../../gateway.js';
+import type { CliIo } from '../io.js';
+
+const TENANT_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+export async function runKeys(args: readonly string[], io: CliIo): Promise<number> {
+  const [action, ...rest] = args;
+  const { values, positionals } = parseArgs({
+    args: rest,
+    options: { tenant: { type: 'string' }, role: { type: 'string' }, label: { type: 'string' }, config: { type: 'string' }, store: { type: 'string' } },
+    allowPositionals: true,
+    strict: true,
+  });
+  const config = loadConfig(io.env, { overrides: { ...(values.config === undefined ? {} : { configFile: values.config }), ...(values.store === undefined ? {} : { storeUrl: values.store }) } });
+  if (action !== 'create' && action !== 'list' && action !== 'revoke') {
+    throw new PasserelleError('usage', 'keys needs an action: create, list or revoke');
+  }
+  if (action === 'create') {
+    const problems: string[] = [];
+    if (values.tenant === undefined || !TENANT_PATTERN.test(values.tenant)) problems.push('--tenant is required: lower-case letters, digits and dashes');
+    if (values.role === undefined || !isRole(values.role)) problems.push(`--role is required: one of ${ROLES.join(', ')}`);
+    if (problems.length > 0) throw new PasserelleError('usage', problems.join('; '));
+  }
+  if (action === 'revoke' && positionals.length !== 1) throw new PasserelleError('usage', 'keys revoke takes one key id');
+
+  const store = await openConfiguredStore(config);
+  try {
+    if (action === 'create') {
+      const role = values.role;
+      const tenantId = values.tenant;
+      if (role === undefined || !isRole(role) || tenantId === undefined) throw new PasserelleError('usage', 'unreachable');
+      const { record, token } = await createApiKey(store, { tenantId, role, label: values.label ?? '' });
+      io.stderr(`Created key ${record.id} for tenant ${record.tenantId} (${record.role}). The key is shown once:\n`);
+      io.stdout(`${token}\n`);
+    } else if (action === 'list') {
+      const keys = await store.listApiKeys();
+      io.stdout(`${['ID', 'TENANT', 'ROLE', 'CREATED', 'REVOKED', 'LABEL'].join('\t')}\n`);
+      for (const k of keys) io.stdout(`${[k.id, k.tenantId, k.role, k.createdAt.toISOString(), k.revokedAt?.toISOString() ?? '-', k.label].join('\t')}\n`);
+    } else {
+      const id = positionals[0] ?? '';
+      if (!(await store.revokeApiKey(id, new Date()))) throw notFound(`no active key ${id}`);
+      io.stdout(`Revoked ${id}\n`);
+    }
+  } finally {
+    await store.close();
+  }
+  return 0;
+}

@@ -1,0 +1,70 @@
+/** `passerelle serve`: run the HTTP API until SIGINT/SIGTERM. */
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { authenticateApiKey, createApiKey } from '../../auth/api-keys.js';
+import { loadConfig, type Config } from '../../config/config.js';
+import { openConfiguredStore, startGateway } from '../../gateway.js';
+import type { Store } from '../../store/store.js';
+import { createLogger } from '../../support/logger.js';
+import type { CliIo } from '../io.js';
+
+export const SANDBOX_TENANT = 'sandbox';
+
+export async function runServe(args: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parseArgs({
+    args: [...args],
+    options: { dev: { type: 'boolean' }, port: { type: 'string' }, store: { type: 'string' }, config: { type: 'string' } },
+    strict: true,
+  });
+  const config = loadConfig(io.env, {
+    overrides: {
+      ...(values.dev === true ? { dev: true } : {}),
+      ...(values.port === undefined ? {} : { port: Number(values.port) }),
+      ...(values.store === undefined ? {} : { storeUrl: values.store }),
+      ...(values.config === undefined ? {} : { configFile: values.config }),
+    },
+  });
+  const logger = createLogger(config.log.level);
+  const store = await openConfiguredStore(config);
+  const sandboxKey = config.dev ? await sandboxApiKey(store, config) : undefined;
+  const gateway = await startGateway(config, logger, store);
+  io.stdout(readyBanner(gateway.url, config, sandboxKey));
+  const signal = await io.stopSignal;
+  logger.info({ signal }, 'stopping');
+  await gateway.close();
+  return 0;
+}
+
+/**
+ * The sandbox tenant's key, kept in the data directory (mode 0600) so that it survives restarts;
+ * a new one is made when the file is missing or its key no longer works.
+ */
+async function sandboxApiKey(store: Store, config: Config): Promise<string> {
+  const file = join(config.dataDir, 'sandbox-api-key');
+  try {
+    const token = readFileSync(file, 'utf8').trim();
+    if ((await authenticateApiKey(store, token)) !== undefined) return token;
+  } catch {
+    // No key yet: make one below.
+  }
+  const { token } = await createApiKey(store, { tenantId: SANDBOX_TENANT, role: 'admin', label: 'sandbox (serve --dev)' });
+  mkdirSync(config.dataDir, { recursive: true });
+  writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return token;
+}
+
+function readyBanner(url: string, config: Config, sandboxKey: string | undefined): string {
+  const lines = [`Passerelle ready on ${url} (store: ${config.store.url.replace(/\/\/[^@/]*@/, '//***@')})`, `  API docs: ${url}/docs`];
+  if (sandboxKey !== undefined) {
+    lines.push(
+      `  Sandbox tenant "${SANDBOX_TENANT}" API key (also in ${join(config.dataDir, 'sandbox-api-key')}):`,
+      `    ${sandboxKey}`,
+      '  Try:',
+      `    curl -sS -H "Authorization: Bearer ${sandboxKey}" -H "Content-Type: application/json" \\`,
+      `      --data @fixtures/act-reports/teleconsultation.json ${url}/v1/act-reports`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}

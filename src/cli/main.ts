@@ -1,0 +1,62 @@
+/**
+ * `passerelle <command>`: dispatches to one module per command and maps every error to an exit
+ * code in this one place (from the error catalogue).
+ */
+import { ERROR_CATALOGUE, PasserelleError } from '../domain/errors.js';
+import type { CliIo } from './io.js';
+import { runConfig } from './commands/config.js';
+import { runKeys } from './commands/keys.js';
+import { runServe } from './commands/serve.js';
+
+export const USAGE = `Usage: passerelle <command> [options]
+
+Commands:
+  serve [--dev] [--port N] [--store URL] [--config FILE]
+                         start the HTTP API (--dev: sandbox tenant and API key, SQLite under ./data)
+  keys create --tenant T --role submitter|support|admin [--label L]
+                         create an API key (printed once)
+  keys list              list API keys (ids, tenants, roles; never secrets)
+  keys revoke KEY_ID     revoke an API key
+  config check [--config FILE]
+                         validate the configuration and print it (secrets hidden)
+  help                   show this help
+
+Configuration comes from PASSERELLE_* environment variables and an optional JSON file
+(PASSERELLE_CONFIG or --config); see README.md.
+`;
+
+type Command = (args: readonly string[], io: CliIo) => Promise<number>;
+
+const COMMANDS: Readonly<Record<string, Command>> = {
+  serve: runServe,
+  keys: runKeys,
+  config: runConfig,
+};
+
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    io.stdout(USAGE);
+    return name === undefined ? ERROR_CATALOGUE.usage.exitCode : 0;
+  }
+  const command = COMMANDS[name];
+  if (command === undefined) {
+    io.stderr(`passerelle: unknown command "${name}"\n\n${USAGE}`);
+    return ERROR_CATALOGUE.usage.exitCode;
+  }
+  try {
+    return await command(rest, io);
+  } catch (error) {
+    if (error instanceof PasserelleError) {
+      io.stderr(`passerelle ${name}: ${error.message}\n`);
+      if (error.code !== 'config-invalid') for (const v of error.violations) io.stderr(`  - ${v.pointer || '/'}: ${v.message}${v.hint === undefined ? '' : ` (${v.hint})`}\n`);
+      return error.definition.exitCode;
+    }
+    if (error instanceof TypeError && (error as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      io.stderr(`passerelle ${name}: ${error.message}\n\n${USAGE}`);
+      return ERROR_CATALOGUE.usage.exitCode;
+    }
+    io.stderr(`passerelle ${name}: unexpected error: ${(error as Error).stack ?? String(error)}\n`);
+    return ERROR_CATALOGUE.internal.exitCode;
+  }
+}

@@ -1,0 +1,220 @@
+/**
+ * Configuration: read once from the environment and an optional JSON file, validated, then passed
+ * as a value. This is the only module that reads process.env. Environment variables win over the
+ * file so that a container can override one setting without rewriting the file.
+ */
+import { readFileSync } from 'node:fs';
+import { DEFAULT_NGAP_ACT_CODES, ACT_TYPES, type NgapActCode } from '../domain/act.js';
+import { PasserelleError, type Violation } from '../domain/errors.js';
+import { isRole, type Role } from '../domain/submission.js';
+
+export type ClientAuthMode = 'off' | 'optional' | 'required';
+
+export interface ClientCertificateBinding {
+  /** SHA-256 fingerprint of the client certificate, hex with or without colons. */
+  readonly fingerprint256: string;
+  readonly tenantId: string;
+  readonly role: Role;
+}
+
+export interface Config {
+  readonly http: {
+    readonly host: string;
+    readonly port: number;
+    readonly maxBodyBytes: number;
+    /** When set, the API is served over HTTPS with these PEM files. */
+    readonly tls?: { readonly certFile: string; readonly keyFile: string; readonly caFile?: string; readonly clientAuth: ClientAuthMode };
+    readonly clientCertificates: readonly ClientCertificateBinding[];
+  };
+  /** `schema`: PostgreSQL schema holding the gateway's tables (default: the server's search_path). */
+  readonly store: { readonly url: string; readonly poolMax: number; readonly schema?: string };
+  readonly intake: { readonly maxPdfBytes: number; readonly clockSkewMs: number; readonly ngapActCodes: readonly NgapActCode[] };
+  readonly log: { readonly level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
+  /** Development mode: creates and prints an API key for the sandbox tenant. Never in production. */
+  readonly dev: boolean;
+  readonly dataDir: string;
+}
+
+export const DEFAULTS = {
+  host: '127.0.0.1',
+  port: 8080,
+  maxBodyBytes: 16 * 1024 * 1024,
+  maxPdfBytes: 10 * 1024 * 1024,
+  clockSkewSeconds: 300,
+  storeUrl: 'sqlite:./data/passerelle.db',
+  poolMax: 10,
+  logLevel: 'info',
+  dataDir: './data',
+} as const;
+
+/** Environment variables and the file key each one overrides. */
+export const ENVIRONMENT = {
+  PASSERELLE_CONFIG: 'path of an optional JSON configuration file',
+  PASSERELLE_HOST: 'http.host',
+  PASSERELLE_PORT: 'http.port',
+  PASSERELLE_MAX_BODY_BYTES: 'http.maxBodyBytes',
+  PASSERELLE_TLS_CERT_FILE: 'http.tls.certFile',
+  PASSERELLE_TLS_KEY_FILE: 'http.tls.keyFile',
+  PASSERELLE_TLS_CA_FILE: 'http.tls.caFile',
+  PASSERELLE_TLS_CLIENT_AUTH: 'http.tls.clientAuth',
+  PASSERELLE_STORE_URL: 'store.url',
+  PASSERELLE_STORE_POOL_MAX: 'store.poolMax',
+  PASSERELLE_STORE_SCHEMA: 'store.schema',
+  PASSERELLE_MAX_PDF_BYTES: 'intake.maxPdfBytes',
+  PASSERELLE_CLOCK_SKEW_SECONDS: 'intake.clockSkewSeconds',
+  PASSERELLE_LOG_LEVEL: 'log.level',
+  PASSERELLE_DATA_DIR: 'dataDir',
+} as const;
+
+type Source = Readonly<Record<string, string | undefined>>;
+type Obj = Record<string, unknown>;
+
+export interface LoadOptions {
+  /** Overrides coming from command-line flags (e.g. `--port`, `--dev`). */
+  readonly overrides?: { readonly port?: number; readonly storeUrl?: string; readonly dev?: boolean; readonly configFile?: string };
+}
+
+export function loadConfig(env: Source = process.env, options: LoadOptions = {}): Config {
+  const problems: Violation[] = [];
+  const file = readConfigFile(options.overrides?.configFile ?? env.PASSERELLE_CONFIG, problems);
+  const reader = new Reader(env, file, problems);
+
+  const certFile = reader.string('PASSERELLE_TLS_CERT_FILE', ['http', 'tls', 'certFile']);
+  const keyFile = reader.string('PASSERELLE_TLS_KEY_FILE', ['http', 'tls', 'keyFile']);
+  const caFile = reader.string('PASSERELLE_TLS_CA_FILE', ['http', 'tls', 'caFile']);
+  const clientAuth = reader.oneOf('PASSERELLE_TLS_CLIENT_AUTH', ['http', 'tls', 'clientAuth'], ['off', 'optional', 'required'] as const, 'off');
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    problems.push({ pointer: '/http/tls', rule: 'CONFIG_TLS_PAIR', message: 'TLS needs both a certificate and a key file', hint: 'Set PASSERELLE_TLS_CERT_FILE and PASSERELLE_TLS_KEY_FILE together.' });
+  }
+  if (clientAuth !== 'off' && caFile === undefined) {
+    problems.push({ pointer: '/http/tls/caFile', rule: 'CONFIG_TLS_CLIENT_CA', message: 'client-certificate authentication needs the CA that issues client certificates', hint: 'Set PASSERELLE_TLS_CA_FILE to a PEM bundle.' });
+  }
+  const storeSchema = reader.string('PASSERELLE_STORE_SCHEMA', ['store', 'schema']);
+  if (storeSchema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(storeSchema)) {
+    problems.push({ pointer: '/store/schema', rule: 'CONFIG_STORE_SCHEMA', message: 'must be a lower-case PostgreSQL identifier', hint: 'e.g. passerelle' });
+  }
+  const tls = certFile !== undefined && keyFile !== undefined ? { certFile, keyFile, clientAuth, ...(caFile === undefined ? {} : { caFile }) } : undefined;
+
+  const config: Config = {
+    http: {
+      host: reader.string('PASSERELLE_HOST', ['http', 'host']) ?? DEFAULTS.host,
+      port: options.overrides?.port ?? reader.integer('PASSERELLE_PORT', ['http', 'port'], DEFAULTS.port, 0, 65535),
+      maxBodyBytes: reader.integer('PASSERELLE_MAX_BODY_BYTES', ['http', 'maxBodyBytes'], DEFAULTS.maxBodyBytes, 1024, 1024 ** 3),
+      ...(tls === undefined ? {} : { tls }),
+      clientCertificates: clientCertificates(file, problems),
+    },
+    store: {
+      url: options.overrides?.storeUrl ?? reader.string('PASSERELLE_STORE_URL', ['store', 'url']) ?? DEFAULTS.storeUrl,
+      poolMax: reader.integer('PASSERELLE_STORE_POOL_MAX', ['store', 'poolMax'], DEFAULTS.poolMax, 1, 200),
+      ...(storeSchema === undefined ? {} : { schema: storeSchema }),
+    },
+    intake: {
+      maxPdfBytes: reader.integer('PASSERELLE_MAX_PDF_BYTES', ['intake', 'maxPdfBytes'], DEFAULTS.maxPdfBytes, 1024, 1024 ** 3),
+      clockSkewMs: 1000 * reader.integer('PASSERELLE_CLOCK_SKEW_SECONDS', ['intake', 'clockSkewSeconds'], DEFAULTS.clockSkewSeconds, 0, 86400),
+      ngapActCodes: ngapActCodes(file, problems),
+    },
+    log: { level: reader.oneOf('PASSERELLE_LOG_LEVEL', ['log', 'level'], ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, DEFAULTS.logLevel) },
+    dev: options.overrides?.dev ?? false,
+    dataDir: reader.string('PASSERELLE_DATA_DIR', ['dataDir']) ?? DEFAULTS.dataDir,
+  };
+  if (config.intake.maxPdfBytes * 4 / 3 > config.http.maxBodyBytes) {
+    problems.push({ pointer: '/intake/maxPdfBytes', rule: 'CONFIG_PDF_EXCEEDS_BODY', message: 'a PDF of maxPdfBytes, base64-encoded, would not fit in maxBodyBytes', hint: 'Keep maxBodyBytes at least 4/3 × maxPdfBytes plus room for the rest of the report.' });
+  }
+  if (problems.length > 0) {
+    throw new PasserelleError('config-invalid', `the configuration has ${problems.length} problem(s):\n${problems.map((p) => `  - ${p.pointer}: ${p.message}${p.hint === undefined ? '' : ` (${p.hint})`}`).join('\n')}`, { violations: problems });
+  }
+  return config;
+}
+
+function readConfigFile(path: string | undefined, problems: Violation[]): Obj {
+  if (path === undefined || path === '') return {};
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    problems.push({ pointer: '', rule: 'CONFIG_FILE_UNREADABLE', message: `cannot read the configuration file ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, hint: 'Check PASSERELLE_CONFIG / --config.' });
+    return {};
+  }
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) return parsed as Obj;
+    problems.push({ pointer: '', rule: 'CONFIG_FILE_NOT_OBJECT', message: `${path} must hold a JSON object` });
+  } catch (error) {
+    problems.push({ pointer: '', rule: 'CONFIG_FILE_NOT_JSON', message: `${path} is not valid JSON: ${(error as Error).message}` });
+  }
+  return {};
+}
+
+/** Reads one setting from the environment, else from the file, recording every problem. */
+class Reader {
+  constructor(private readonly env: Source, private readonly file: Obj, private readonly problems: Violation[]) {}
+
+  private raw(name: keyof typeof ENVIRONMENT, path: readonly string[]): { value: unknown; where: string } | undefined {
+    const fromEnv = this.env[name];
+    if (fromEnv !== undefined && fromEnv !== '') return { value: fromEnv, where: name };
+    let node: unknown = this.file;
+    for (const key of path) node = typeof node === 'object' && node !== null ? (node as Obj)[key] : undefined;
+    return node === undefined ? undefined : { value: node, where: `file:/${path.join('/')}` };
+  }
+
+  string(name: keyof typeof ENVIRONMENT, path: readonly string[]): string | undefined {
+    const r = this.raw(name, path);
+    if (r === undefined) return undefined;
+    if (typeof r.value === 'string') return r.value;
+    this.problems.push({ pointer: `/${path.join('/')}`, rule: 'CONFIG_TYPE', message: `${r.where} must be a string` });
+    return undefined;
+  }
+
+  integer(name: keyof typeof ENVIRONMENT, path: readonly string[], fallback: number, min: number, max: number): number {
+    const r = this.raw(name, path);
+    if (r === undefined) return fallback;
+    const n = typeof r.value === 'number' ? r.value : typeof r.value === 'string' && /^\d+$/.test(r.value) ? Number(r.value) : NaN;
+    if (Number.isInteger(n) && n >= min && n <= max) return n;
+    this.problems.push({ pointer: `/${path.join('/')}`, rule: 'CONFIG_RANGE', message: `${r.where} must be an integer between ${min} and ${max}` });
+    return fallback;
+  }
+
+  oneOf<T extends string>(name: keyof typeof ENVIRONMENT, path: readonly string[], allowed: readonly T[], fallback: T): T {
+    const r = this.raw(name, path);
+    if (r === undefined) return fallback;
+    if (typeof r.value === 'string' && (allowed as readonly string[]).includes(r.value)) return r.value as T;
+    this.problems.push({ pointer: `/${path.join('/')}`, rule: 'CONFIG_ENUM', message: `${r.where} must be one of: ${allowed.join(', ')}` });
+    return fallback;
+  }
+}
+
+function clientCertificates(file: Obj, problems: Violation[]): ClientCertificateBinding[] {
+  const list = (file.http as Obj | undefined)?.clientCertificates;
+  if (list === undefined) return [];
+  if (!Array.isArray(list)) {
+    problems.push({ pointer: '/http/clientCertificates', rule: 'CONFIG_TYPE', message: 'must be an array of {fingerprint256, tenantId, role}' });
+    return [];
+  }
+  const out: ClientCertificateBinding[] = [];
+  list.forEach((item: unknown, i) => {
+    const o = (typeof item === 'object' && item !== null ? item : {}) as Obj;
+    const fp = typeof o.fingerprint256 === 'string' ? o.fingerprint256.replace(/:/g, '').toUpperCase() : '';
+    if (!/^[0-9A-F]{64}$/.test(fp) || typeof o.tenantId !== 'string' || o.tenantId === '' || typeof o.role !== 'string' || !isRole(o.role)) {
+      problems.push({ pointer: `/http/clientCertificates/${i}`, rule: 'CONFIG_CLIENT_CERTIFICATE', message: 'needs fingerprint256 (64 hex digits), tenantId and role (submitter, support, admin)' });
+      return;
+    }
+    out.push({ fingerprint256: fp, tenantId: o.tenantId, role: o.role });
+  });
+  return out;
+}
+
+function ngapActCodes(file: Obj, problems: Violation[]): readonly NgapActCode[] {
+  const list = (file.intake as Obj | undefined)?.ngapActCodes;
+  if (list === undefined) return DEFAULT_NGAP_ACT_CODES;
+  const valid = Array.isArray(list) && list.length > 0 && list.every((c: unknown) => {
+    const o = (typeof c === 'object' && c !== null ? c : {}) as Obj;
+    return typeof o.code === 'string' && /^[A-Z0-9]{1,8}$/.test(o.code) && typeof o.label === 'string' &&
+      Array.isArray(o.actTypes) && o.actTypes.every((t) => (ACT_TYPES as readonly unknown[]).includes(t)) &&
+      (o.teleExpertiseLevel === undefined || o.teleExpertiseLevel === 1 || o.teleExpertiseLevel === 2);
+  });
+  if (!valid) {
+    problems.push({ pointer: '/intake/ngapActCodes', rule: 'CONFIG_NGAP', message: 'must be a non-empty array of {code, label, actTypes[, teleExpertiseLevel]}', hint: `actTypes among ${ACT_TYPES.join(', ')}.` });
+    return DEFAULT_NGAP_ACT_CODES;
+  }
+  return list as NgapActCode[];
+}

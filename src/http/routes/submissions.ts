@@ -1,0 +1,88 @@
+/** Reading submissions and their audit trail, always within the caller's tenant. */
+import { Router } from 'express';
+import type { Principal } from '../../auth/api-keys.js';
+import { badRequest, notFound, type Violation } from '../../domain/errors.js';
+import { isId } from '../../domain/ids.js';
+import { isSubmissionStatus, SUBMISSION_STATUSES, type SubmissionStatus } from '../../domain/submission.js';
+import type { Store } from '../../store/store.js';
+import { requireRole } from '../auth.js';
+import { eventView, submissionView } from './views.js';
+
+const DEFAULT_LIMIT = 50;
+const MAX_LIMIT = 200;
+
+export function submissionRoutes(store: Store): Router {
+  const router = Router();
+  const read = requireRole('submitter', 'support', 'admin');
+
+  router.get('/v1/submissions', read, async (req, res) => {
+    const principal = res.locals.principal as Principal;
+    const query = parseListQuery(req.query);
+    try {
+      const page = await store.listSubmissions({ tenantId: principal.tenantId, limit: query.limit, ...(query.status === undefined ? {} : { status: query.status }), ...(query.since === undefined ? {} : { since: query.since }), ...(query.cursor === undefined ? {} : { cursor: query.cursor }) });
+      const next = page.nextCursor === undefined ? undefined : `/v1/submissions?${new URLSearchParams({ ...(query.status === undefined ? {} : { status: query.status }), ...(query.since === undefined ? {} : { since: query.since.toISOString() }), limit: String(query.limit), cursor: page.nextCursor }).toString()}`;
+      res.json({ items: page.items.map(submissionView), ...(page.nextCursor === undefined ? {} : { nextCursor: page.nextCursor, links: { next } }) });
+    } catch (error) {
+      if (error instanceof RangeError && error.message.startsWith('invalid cursor')) {
+        throw badRequest('the cursor is not one this API returned', [{ pointer: '/query/cursor', rule: 'QUERY_CURSOR', message: 'invalid cursor', hint: 'Pass back the nextCursor of the previous page unchanged.' }]);
+      }
+      throw error;
+    }
+  });
+
+  router.get('/v1/submissions/:id', read, async (req, res) => {
+    const principal = res.locals.principal as Principal;
+    const id = idParam(req.params);
+    const submission = id === undefined ? undefined : await store.getSubmission(principal.tenantId, id);
+    if (submission === undefined) throw notFound('no such submission for this tenant');
+    res.json(submissionView(submission));
+  });
+
+  router.get('/v1/submissions/:id/events', read, async (req, res) => {
+    const principal = res.locals.principal as Principal;
+    const id = idParam(req.params);
+    const events = id === undefined ? undefined : await store.listEvents(principal.tenantId, id);
+    if (events === undefined || id === undefined) throw notFound('no such submission for this tenant');
+    res.json({ submissionId: id, items: events.map(eventView) });
+  });
+
+  return router;
+}
+
+/** A well-formed submission id, or undefined (answered as 404: the id space is not revealed). */
+function idParam(params: Record<string, unknown>): string | undefined {
+  const id = params.id;
+  return typeof id === 'string' && isId(id, 'sub') ? id : undefined;
+}
+
+interface ListQuery {
+  readonly status?: SubmissionStatus;
+  readonly since?: Date;
+  readonly cursor?: string;
+  readonly limit: number;
+}
+
+function parseListQuery(query: Record<string, unknown>): ListQuery {
+  const problems: Violation[] = [];
+  const single = (name: string): string | undefined => {
+    const v = query[name];
+    if (v === undefined) return undefined;
+    if (typeof v === 'string') return v;
+    problems.push({ pointer: `/query/${name}`, rule: 'QUERY_REPEATED', message: `give "${name}" once` });
+    return undefined;
+  };
+  for (const name of Object.keys(query)) {
+    if (!['status', 'since', 'cursor', 'limit'].includes(name)) problems.push({ pointer: `/query/${name}`, rule: 'QUERY_UNKNOWN', message: `unknown query parameter "${name}"`, hint: 'Accepted: status, since, cursor, limit.' });
+  }
+  const status = single('status');
+  if (status !== undefined && !isSubmissionStatus(status)) problems.push({ pointer: '/query/status', rule: 'QUERY_STATUS', message: `must be one of: ${SUBMISSION_STATUSES.join(', ')}` });
+  const sinceText = single('since');
+  const since = sinceText === undefined ? undefined : new Date(sinceText);
+  if (since !== undefined && (Number.isNaN(since.getTime()) || !/^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2}))?$/.test(sinceText ?? ''))) problems.push({ pointer: '/query/since', rule: 'QUERY_SINCE', message: 'must be an RFC 3339 date-time or a date', hint: 'e.g. 2026-11-20T00:00:00Z' });
+  const limitText = single('limit');
+  const limit = limitText === undefined ? DEFAULT_LIMIT : /^\d{1,3}$/.test(limitText) ? Number(limitText) : NaN;
+  if (!(limit >= 1 && limit <= MAX_LIMIT)) problems.push({ pointer: '/query/limit', rule: 'QUERY_LIMIT', message: `must be an integer from 1 to ${MAX_LIMIT}` });
+  const cursor = single('cursor');
+  if (problems.length > 0) throw badRequest(`the query has ${problems.length} problem(s)`, problems);
+  return { limit, ...(status === undefined ? {} : { status: status as SubmissionStatus }), ...(since === undefined ? {} : { since }), ...(cursor === undefined ? {} : { cursor }) };
+}

@@ -1,0 +1,71 @@
+/**
+ * PostgreSQL schema history: same logical shape as the SQLite one, with native types (TIMESTAMPTZ,
+ * JSONB, BYTEA). Tables are created unqualified, in the first schema of the search_path that the
+ * store sets. Never edit an applied migration: append one.
+ */
+import type { Migration } from '../migration.js';
+
+export const POSTGRES_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'submissions, events and API keys',
+    sql: `
+-- Ids compare bytewise (COLLATE "C"): their order is creation order and keyset pagination relies on it.
+CREATE TABLE submissions (
+  id TEXT COLLATE "C" PRIMARY KEY,
+  tenant_id TEXT NOT NULL,
+  status TEXT NOT NULL,
+  act_type TEXT NOT NULL,
+  idempotency_key TEXT,
+  request_hash TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  input JSONB NOT NULL,
+  created_at TIMESTAMPTZ NOT NULL,
+  updated_at TIMESTAMPTZ NOT NULL
+);
+
+CREATE UNIQUE INDEX submissions_tenant_idempotency_key
+  ON submissions (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
+CREATE INDEX submissions_tenant_id ON submissions (tenant_id, id DESC);
+CREATE INDEX submissions_tenant_status_id ON submissions (tenant_id, status, id DESC);
+
+CREATE TABLE submission_events (
+  submission_id TEXT COLLATE "C" NOT NULL REFERENCES submissions (id),
+  seq INTEGER NOT NULL CHECK (seq > 0),
+  type TEXT NOT NULL,
+  at TIMESTAMPTZ NOT NULL,
+  actor TEXT NOT NULL,
+  data JSONB NOT NULL,
+  PRIMARY KEY (submission_id, seq)
+);
+
+-- The event log is the audit trail: history is only ever appended to.
+CREATE FUNCTION submission_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'submission_events is append-only (% refused)', TG_OP
+    USING ERRCODE = 'restrict_violation';
+END
+$$;
+
+CREATE TRIGGER submission_events_no_update_or_delete
+  BEFORE UPDATE OR DELETE ON submission_events
+  FOR EACH ROW EXECUTE FUNCTION submission_events_append_only();
+-- TRUNCATE bypasses row triggers.
+CREATE TRIGGER submission_events_no_truncate
+  BEFORE TRUNCATE ON submission_events
+  FOR EACH STATEMENT EXECUTE FUNCTION submission_events_append_only();
+
+CREATE TABLE api_keys (
+  id TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL,
+  role TEXT NOT NULL,
+  label TEXT NOT NULL,
+  secret_hash BYTEA NOT NULL,
+  created_at TIMESTAMPTZ NOT NULL,
+  revoked_at TIMESTAMPTZ
+);
+
+CREATE INDEX api_keys_created_at ON api_keys (created_at, id);
+`,
+  },
+];

@@ -1,0 +1,63 @@
+/**
+ * SQLite schema history. Times are ISO-8601 UTC text with milliseconds (`Date#toISOString`), which
+ * sorts lexically in time order; JSON is stored as text. Never edit an applied migration: append one.
+ */
+import type { Migration } from '../migration.js';
+
+export const SQLITE_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'submissions, events and API keys',
+    sql: `
+CREATE TABLE submissions (
+  id TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL,
+  status TEXT NOT NULL,
+  act_type TEXT NOT NULL,
+  idempotency_key TEXT,
+  request_hash TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  input TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+) STRICT;
+
+CREATE UNIQUE INDEX submissions_tenant_idempotency_key
+  ON submissions (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
+CREATE INDEX submissions_tenant_id ON submissions (tenant_id, id DESC);
+CREATE INDEX submissions_tenant_status_id ON submissions (tenant_id, status, id DESC);
+
+CREATE TABLE submission_events (
+  submission_id TEXT NOT NULL REFERENCES submissions (id),
+  seq INTEGER NOT NULL CHECK (seq > 0),
+  type TEXT NOT NULL,
+  at TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  data TEXT NOT NULL,
+  PRIMARY KEY (submission_id, seq)
+) STRICT, WITHOUT ROWID;
+
+-- The event log is the audit trail: history is only ever appended to.
+CREATE TRIGGER submission_events_no_update BEFORE UPDATE ON submission_events
+BEGIN
+  SELECT RAISE(ABORT, 'submission_events is append-only');
+END;
+CREATE TRIGGER submission_events_no_delete BEFORE DELETE ON submission_events
+BEGIN
+  SELECT RAISE(ABORT, 'submission_events is append-only');
+END;
+
+CREATE TABLE api_keys (
+  id TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL,
+  role TEXT NOT NULL,
+  label TEXT NOT NULL,
+  secret_hash BLOB NOT NULL,
+  created_at TEXT NOT NULL,
+  revoked_at TEXT
+) STRICT;
+
+CREATE INDEX api_keys_created_at ON api_keys (created_at, id);
+`,
+  },
+];
