@@ -2,7 +2,6 @@
  * Accepting an act report: validate everything, then commit the submission and its first events
  * in one transaction, and only then answer. Nothing is written for a rejected report.
  */
-import { createHash } from 'node:crypto';
 import { PasserelleError, type Violation } from '../domain/errors.js';
 import type { ActReport } from '../domain/act-report.js';
 import type { Json, SubmissionRecord, Store } from '../store/store.js';
@@ -18,6 +17,11 @@ export interface AcceptRequest {
   readonly body: unknown;
   /** Size of the body as received, recorded (not its content) in the `received` event. */
   readonly bodyBytes: number;
+  /**
+   * SHA-256 (hex) of the body bytes: the request's fingerprint for Idempotency-Key checks. A retry
+   * resends the same bytes; a body that differs in any byte is another request.
+   */
+  readonly bodySha256: string;
 }
 
 export interface AcceptResult {
@@ -33,7 +37,7 @@ export class ActReportIntake {
 
   async accept(request: AcceptRequest): Promise<AcceptResult> {
     const { principal, idempotencyKey } = request;
-    const requestHash = canonicalHash(request.body);
+    const requestHash = request.bodySha256;
     if (idempotencyKey !== null) {
       // Checked before validating: a retried request gets its answer even if rules changed since.
       const earlier = await this.store.findSubmissionByIdempotencyKey(principal.tenantId, idempotencyKey);
@@ -80,18 +84,4 @@ export class ActReportIntake {
     if ((await this.store.getSubmission(tenantId, id)) !== undefined) return [];
     return [{ pointer: '/replaces/submissionId', rule: 'REPLACED_SUBMISSION_NOT_FOUND', message: `no submission ${id} exists for this tenant`, hint: 'Give the id returned when the replaced report was accepted, or identify the document by documentId, setId and versionNumber.' }];
   }
-}
-
-/** SHA-256 of the body with object keys sorted: the same report re-serialised hashes the same. */
-export function canonicalHash(value: unknown): string {
-  return createHash('sha256').update(canonicalJson(value)).digest('hex');
-}
-
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (typeof value === 'object' && value !== null) {
-    const entries = Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
-    return `{${entries.join(',')}}`;
-  }
-  return JSON.stringify(value);
 }

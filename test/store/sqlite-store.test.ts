@@ -50,7 +50,7 @@ describe('SqliteStore', function () {
       const store = new SqliteStore({ path: join(directory, 'store.db') });
       await store.migrate();
 
-      expect(store.pragmas()).to.deep.equal({ journalMode: 'wal', synchronous: 2, foreignKeys: true, busyTimeoutMs: 5000 });
+      expect(await store.pragmas()).to.deep.equal({ journalMode: 'wal', synchronous: 2, foreignKeys: true, busyTimeoutMs: 5000 });
       await store.close();
     });
 

@@ -5,6 +5,7 @@ import type { Principal } from '../../auth/api-keys.js';
 import { IDEMPOTENCY_KEY_PATTERN, type ActReportIntake } from '../../intake/accept-act-report.js';
 import type { HttpMetrics } from '../metrics.js';
 import { requireRole } from '../auth.js';
+import { jsonBody, type ReceivedBody } from '../json-body.js';
 import { submissionView } from './views.js';
 
 export function actReportRoutes(intake: ActReportIntake, metrics: HttpMetrics, maxBodyBytes: number): Router {
@@ -20,7 +21,7 @@ export function actReportRoutes(intake: ActReportIntake, metrics: HttpMetrics, m
     '/v1/act-reports',
     requireRole('submitter', 'admin'),
     requireJson,
-    express.json({ limit: maxBodyBytes, strict: true, type: 'application/json' }),
+    ...jsonBody(maxBodyBytes),
     async (req, res) => {
       const principal = res.locals.principal as Principal;
       const requestId = res.locals.requestId as string;
@@ -31,7 +32,8 @@ export function actReportRoutes(intake: ActReportIntake, metrics: HttpMetrics, m
         });
       }
       try {
-        const result = await intake.accept({ principal, requestId, idempotencyKey, body: req.body as unknown, bodyBytes: Number(req.get('content-length') ?? 0) });
+        const received = res.locals.body as ReceivedBody;
+        const result = await intake.accept({ principal, requestId, idempotencyKey, body: req.body as unknown, bodyBytes: received.bytes, bodySha256: received.sha256 });
         if (result.created) metrics.accepted.inc({ act_type: result.submission.actType });
         else res.setHeader('Idempotent-Replayed', 'true');
         res.status(202).location(`/v1/submissions/${result.submission.id}`).json(submissionView(result.submission));

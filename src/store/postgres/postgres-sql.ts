@@ -52,14 +52,15 @@ WITH inserted AS (
     (id, tenant_id, status, act_type, idempotency_key, request_hash, request_id, input, created_at, updated_at)
   VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $9)
   ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-  RETURNING ${RECORD_COLUMNS}
+  RETURNING ${SUMMARY_COLUMNS}
 ), events AS (
   INSERT INTO submission_events (submission_id, seq, type, at, actor, data)
   SELECT inserted.id, e.seq, e.type, e.at, e.actor, e.data
   FROM inserted,
     unnest($10::text[], $11::timestamptz[], $12::text[], $13::jsonb[]) WITH ORDINALITY AS e (type, at, actor, data, seq)
 )
-SELECT ${RECORD_COLUMNS} FROM inserted`;
+-- Not the input: the caller holds it, and sending it back would double the traffic.
+SELECT ${SUMMARY_COLUMNS} FROM inserted`;
 
 export const SELECT_SUBMISSION = `SELECT ${RECORD_COLUMNS} FROM submissions WHERE tenant_id = $1 AND id = $2`;
 

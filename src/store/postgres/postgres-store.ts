@@ -119,7 +119,7 @@ export class PostgresStore implements Store {
 
   async createSubmission(submission: NewSubmission): Promise<CreateSubmissionResult> {
     const events = submission.events;
-    const inserted = await this.#pool.query<RecordRow>(sql.INSERT_SUBMISSION, [
+    const inserted = await this.#pool.query<SummaryRow>(sql.INSERT_SUBMISSION, [
       submission.id,
       submission.tenantId,
       'received',
@@ -135,7 +135,7 @@ export class PostgresStore implements Store {
       events.map((event) => JSON.stringify(event.data)),
     ]);
     const row = inserted.rows[0];
-    if (row !== undefined) return { created: true, submission: toRecord(row) };
+    if (row !== undefined) return { created: true, submission: { ...toSummary(row), requestHash: submission.requestHash, input: submission.input } };
     // The conflicting row is committed (ON CONFLICT waited for it) and rows are never deleted,
     // so this new statement, with its new snapshot, sees it.
     const existing =

@@ -41,7 +41,7 @@ INSERT INTO submissions
 VALUES
   (@id, @tenantId, @status, @actType, @idempotencyKey, @requestHash, @requestId, @input, @createdAt, @createdAt)
 ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-RETURNING ${RECORD_COLUMNS}`;
+RETURNING ${SUMMARY_COLUMNS}`;
 
 export const INSERT_EVENT = `
 INSERT INTO submission_events (submission_id, seq, type, at, actor, data)

@@ -1,356 +1,141 @@
 /**
- * Store on a single SQLite file (development, small single-node installs). better-sqlite3 is
- * synchronous, so each method does its work at once and hands back an already-settled promise;
- * SQLite serialises writers, which is what makes the idempotency check race-free here.
+ * Store on a single SQLite file (development, small single-node installs). The connection lives in
+ * a worker thread (sqlite-worker.ts): a commit with synchronous=FULL waits for the disk, and that
+ * wait must not stall the gateway's event loop. Concurrent submissions share one commit.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
-import type { SubmissionStatus } from '../../domain/submission.js';
-import { assertPageLimit, decodeCursor, toPage } from '../pagination.js';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import type {
   ApiKeyRecord,
   CreateSubmissionResult,
-  Json,
   ListSubmissionsQuery,
   NewSubmission,
   Store,
   SubmissionEvent,
   SubmissionPage,
   SubmissionRecord,
-  SubmissionSummary,
 } from '../store.js';
-import { toEventType, toRole, toSubmissionStatus } from '../stored-values.js';
-import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
-import * as sql from './sqlite-sql.js';
+import type { SqliteDatabaseOptions, SqlitePragmas } from './sqlite-database.js';
+import { fromWireError, type Operation, type WorkerReply, type WorkerRequest } from './sqlite-protocol.js';
 
-export interface SqliteStoreOptions {
-  /** File path of the database (its directory is created if missing), or ':memory:'. */
-  readonly path: string;
+export type SqliteStoreOptions = SqliteDatabaseOptions;
+export type { SqlitePragmas };
+
+const RUNNING_AS_TYPESCRIPT = import.meta.url.endsWith('.ts');
+const WORKER_URL = new URL(RUNNING_AS_TYPESCRIPT ? './sqlite-worker.ts' : './sqlite-worker.js', import.meta.url);
+
+function startWorker(path: string): Worker {
+  if (!RUNNING_AS_TYPESCRIPT) return new Worker(WORKER_URL, { workerData: { path } });
+  // Under tsx (tests, development) a worker thread does not inherit its loader: register it first.
+  // The ESM entry of tsx's API, found next to the CommonJS one that require.resolve returns.
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  const bootstrap = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(WORKER_URL.href)}); });`;
+  return new Worker(bootstrap, { eval: true, workerData: { path } });
 }
-
-/** The connection settings in force, for diagnostics. */
-export interface SqlitePragmas {
-  readonly journalMode: string;
-  /** 0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA. */
-  readonly synchronous: number;
-  readonly foreignKeys: boolean;
-  readonly busyTimeoutMs: number;
-}
-
-interface SummaryRow {
-  id: string;
-  tenant_id: string;
-  status: string;
-  act_type: string;
-  idempotency_key: string | null;
-  request_id: string;
-  created_at: string;
-  updated_at: string;
-}
-
-interface RecordRow extends SummaryRow {
-  request_hash: string;
-  input: string;
-}
-
-interface EventRow {
-  submission_id: string;
-  seq: number | null;
-  type: string | null;
-  at: string | null;
-  actor: string | null;
-  data: string | null;
-}
-
-interface ApiKeyRow {
-  id: string;
-  tenant_id: string;
-  role: string;
-  label: string;
-  secret_hash: Buffer;
-  created_at: string;
-  revoked_at: string | null;
-}
-
-interface SubmissionParams {
-  id: string;
-  tenantId: string;
-  status: SubmissionStatus;
-  actType: string;
-  idempotencyKey: string | null;
-  requestHash: string;
-  requestId: string;
-  input: string;
-  createdAt: string;
-}
-
-interface PageParams {
-  tenantId: string;
-  status?: string;
-  since?: string;
-  beforeId?: string;
-  limit: number;
-}
-
-interface ApiKeyParams {
-  id: string;
-  tenantId: string;
-  role: string;
-  label: string;
-  secretHash: Buffer;
-  createdAt: string;
-  revokedAt: string | null;
-}
-
-/** Statements need the tables to exist, so they are prepared on first use after migrate(). */
-function prepareStatements(db: Database.Database) {
-  return {
-    insertSubmission: db.prepare<SubmissionParams, RecordRow>(sql.INSERT_SUBMISSION),
-    insertEvent: db.prepare<[string, number, string, string, string, string]>(sql.INSERT_EVENT),
-    selectSubmission: db.prepare<[string, string], RecordRow>(sql.SELECT_SUBMISSION),
-    selectByIdempotencyKey: db.prepare<[string, string], RecordRow>(sql.SELECT_SUBMISSION_BY_IDEMPOTENCY_KEY),
-    selectEvents: db.prepare<[string, string], EventRow>(sql.SELECT_EVENTS),
-    insertApiKey: db.prepare<ApiKeyParams>(sql.INSERT_API_KEY),
-    selectApiKey: db.prepare<[string], ApiKeyRow>(sql.SELECT_API_KEY),
-    selectApiKeys: db.prepare<[], ApiKeyRow>(sql.SELECT_API_KEYS),
-    revokeApiKey: db.prepare<[string, string]>(sql.REVOKE_API_KEY),
-  };
-}
-
-type Statements = ReturnType<typeof prepareStatements>;
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite';
-  readonly #db: Database.Database;
-  #statements: Statements | undefined;
-  readonly #pageStatements = new Map<string, Database.Statement<PageParams, SummaryRow>>();
-  readonly #createSubmission: Database.Transaction<(submission: NewSubmission) => CreateSubmissionResult>;
+  readonly #worker: Worker;
+  readonly #pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: unknown) => void }>();
+  #nextId = 1;
+  /** Set once the worker is gone: every later call fails with it. */
+  #stopped: Error | undefined;
+  readonly #exited: Promise<void>;
 
   constructor(options: SqliteStoreOptions) {
     if (options.path === '') throw new RangeError('the SQLite database path is empty');
-    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
-    this.#db = new Database(options.path);
-    this.#db.exec(sql.CONNECTION_PRAGMAS);
-    this.#createSubmission = this.#db.transaction((submission) => this.#insertSubmission(submission));
+    this.#worker = startWorker(options.path);
+    this.#worker.on('message', (reply: WorkerReply) => {
+      const pending = this.#pending.get(reply.id);
+      this.#pending.delete(reply.id);
+      if (reply.ok) pending?.resolve(reply.value);
+      else pending?.reject(fromWireError(reply.error));
+    });
+    this.#worker.on('error', (error) => {
+      this.#stop(new Error(`the SQLite worker failed: ${error.message}`, { cause: error }));
+    });
+    this.#exited = new Promise((resolve) => {
+      this.#worker.once('exit', (code) => {
+        this.#stop(new Error(`the SQLite worker stopped (exit code ${code})`));
+        resolve();
+      });
+    });
+  }
+
+  #stop(error: Error): void {
+    this.#stopped ??= error;
+    for (const pending of this.#pending.values()) pending.reject(this.#stopped);
+    this.#pending.clear();
+  }
+
+  #call<T>(op: Operation, ...args: readonly unknown[]): Promise<T> {
+    if (this.#stopped !== undefined) return Promise.reject(this.#stopped);
+    const id = this.#nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      const request = { id, op, args } as WorkerRequest;
+      this.#worker.postMessage(request);
+    });
   }
 
   migrate(): Promise<void> {
-    return settle(() => {
-      // IMMEDIATE takes the write lock before reading the applied versions, so two processes
-      // opening the same file cannot both apply a migration.
-      this.#db
-        .transaction(() => {
-          this.#db.exec(sql.CREATE_MIGRATIONS_TABLE);
-          const applied = new Set(this.#db.prepare<[], number>(sql.SELECT_APPLIED_VERSIONS).pluck().all());
-          const record = this.#db.prepare<[number, string]>(sql.INSERT_MIGRATION);
-          for (const migration of SQLITE_MIGRATIONS) {
-            if (applied.has(migration.version)) continue;
-            this.#db.exec(migration.sql);
-            record.run(migration.version, migration.name);
-          }
-        })
-        .immediate();
-    });
+    return this.#call('migrate');
   }
 
   ping(): Promise<void> {
-    return settle(() => {
-      this.#db.prepare(sql.PING).get();
-    });
+    return this.#call('ping');
   }
 
-  close(): Promise<void> {
-    return settle(() => {
-      this.#db.close();
-    });
+  async close(): Promise<void> {
+    if (this.#stopped === undefined) await this.#call('close');
+    await this.#exited;
   }
 
-  pragmas(): SqlitePragmas {
-    const read = (statement: string): unknown => this.#db.prepare(statement).pluck().get();
-    return {
-      journalMode: String(read(sql.READ_JOURNAL_MODE)),
-      synchronous: Number(read(sql.READ_SYNCHRONOUS)),
-      foreignKeys: read(sql.READ_FOREIGN_KEYS) === 1,
-      busyTimeoutMs: Number(read(sql.READ_BUSY_TIMEOUT)),
-    };
+  pragmas(): Promise<SqlitePragmas> {
+    return this.#call('pragmas');
   }
 
   createSubmission(submission: NewSubmission): Promise<CreateSubmissionResult> {
-    // IMMEDIATE: another process writing the same file makes us wait (busy_timeout) up front
-    // instead of failing when a read transaction tries to upgrade to a write.
-    return settle(() => this.#createSubmission.immediate(submission));
+    return this.#call('createSubmission', submission);
   }
 
   getSubmission(tenantId: string, id: string): Promise<SubmissionRecord | undefined> {
-    return settle(() => {
-      const row = this.#sql.selectSubmission.get(tenantId, id);
-      return row === undefined ? undefined : toRecord(row);
-    });
+    return this.#call('getSubmission', tenantId, id);
   }
 
   findSubmissionByIdempotencyKey(tenantId: string, idempotencyKey: string): Promise<SubmissionRecord | undefined> {
-    return settle(() => {
-      const row = this.#sql.selectByIdempotencyKey.get(tenantId, idempotencyKey);
-      return row === undefined ? undefined : toRecord(row);
-    });
+    return this.#call('findSubmissionByIdempotencyKey', tenantId, idempotencyKey);
   }
 
   listSubmissions(query: ListSubmissionsQuery): Promise<SubmissionPage> {
-    return settle(() => {
-      assertPageLimit(query.limit);
-      const params: PageParams = { tenantId: query.tenantId, limit: query.limit + 1 };
-      if (query.status !== undefined) params.status = query.status;
-      if (query.since !== undefined) params.since = query.since.toISOString();
-      if (query.cursor !== undefined) params.beforeId = decodeCursor(query.cursor);
-      const rows = this.#pageStatement(params).all(params);
-      return toPage(rows.map(toSummary), query.limit);
-    });
+    return this.#call('listSubmissions', query);
   }
 
   listEvents(tenantId: string, submissionId: string): Promise<readonly SubmissionEvent[] | undefined> {
-    return settle(() => {
-      const rows = this.#sql.selectEvents.all(tenantId, submissionId);
-      if (rows.length === 0) return undefined;
-      return rows.flatMap((row) => (row.seq === null ? [] : [toEvent(row)]));
-    });
+    return this.#call('listEvents', tenantId, submissionId);
   }
 
   createApiKey(key: ApiKeyRecord): Promise<void> {
-    return settle(() => {
-      this.#sql.insertApiKey.run({
-        id: key.id,
-        tenantId: key.tenantId,
-        role: key.role,
-        label: key.label,
-        secretHash: key.secretHash,
-        createdAt: key.createdAt.toISOString(),
-        revokedAt: key.revokedAt === null ? null : key.revokedAt.toISOString(),
-      });
-    });
+    return this.#call('createApiKey', key);
   }
 
-  findApiKey(id: string): Promise<ApiKeyRecord | undefined> {
-    return settle(() => {
-      const row = this.#sql.selectApiKey.get(id);
-      return row === undefined ? undefined : toApiKey(row);
-    });
+  async findApiKey(id: string): Promise<ApiKeyRecord | undefined> {
+    const key = await this.#call<ApiKeyRecord | undefined>('findApiKey', id);
+    return key === undefined ? undefined : withBufferHash(key);
   }
 
-  listApiKeys(): Promise<readonly ApiKeyRecord[]> {
-    return settle(() => this.#sql.selectApiKeys.all().map(toApiKey));
+  async listApiKeys(): Promise<readonly ApiKeyRecord[]> {
+    return (await this.#call<ApiKeyRecord[]>('listApiKeys')).map(withBufferHash);
   }
 
   revokeApiKey(id: string, at: Date): Promise<boolean> {
-    return settle(() => this.#sql.revokeApiKey.run(at.toISOString(), id).changes === 1);
-  }
-
-  get #sql(): Statements {
-    this.#statements ??= prepareStatements(this.#db);
-    return this.#statements;
-  }
-
-  #pageStatement(params: PageParams): Database.Statement<PageParams, SummaryRow> {
-    const filters = {
-      status: params.status !== undefined,
-      since: params.since !== undefined,
-      cursor: params.beforeId !== undefined,
-    };
-    const key = JSON.stringify(filters);
-    let statement = this.#pageStatements.get(key);
-    if (statement === undefined) {
-      statement = this.#db.prepare<PageParams, SummaryRow>(sql.selectSubmissionPage(filters));
-      this.#pageStatements.set(key, statement);
-    }
-    return statement;
-  }
-
-  /** Runs inside the #createSubmission transaction: any throw rolls everything back. */
-  #insertSubmission(submission: NewSubmission): CreateSubmissionResult {
-    const row = this.#sql.insertSubmission.get({
-      id: submission.id,
-      tenantId: submission.tenantId,
-      status: 'received',
-      actType: submission.actType,
-      idempotencyKey: submission.idempotencyKey,
-      requestHash: submission.requestHash,
-      requestId: submission.requestId,
-      input: JSON.stringify(submission.input),
-      createdAt: submission.createdAt.toISOString(),
-    });
-    if (row !== undefined) {
-      submission.events.forEach((event, index) => {
-        this.#sql.insertEvent.run(
-          submission.id,
-          index + 1,
-          event.type,
-          event.at.toISOString(),
-          event.actor,
-          JSON.stringify(event.data),
-        );
-      });
-      return { created: true, submission: toRecord(row) };
-    }
-    // Only the idempotency-key index is a tolerated conflict, so the key is set here.
-    const existing =
-      submission.idempotencyKey === null
-        ? undefined
-        : this.#sql.selectByIdempotencyKey.get(submission.tenantId, submission.idempotencyKey);
-    if (existing === undefined) throw new Error('idempotency conflict without an existing submission');
-    return { created: false, submission: toRecord(existing) };
+    return this.#call('revokeApiKey', id, at);
   }
 }
 
-/** better-sqlite3 works synchronously; this turns its result or its throw into a settled promise. */
-function settle<T>(work: () => T): Promise<T> {
-  return new Promise((resolve) => {
-    resolve(work());
-  });
-}
-
-function toSummary(row: SummaryRow): SubmissionSummary {
-  return {
-    id: row.id,
-    tenantId: row.tenant_id,
-    status: toSubmissionStatus(row.status),
-    actType: row.act_type,
-    idempotencyKey: row.idempotency_key,
-    requestId: row.request_id,
-    createdAt: new Date(row.created_at),
-    updatedAt: new Date(row.updated_at),
-  };
-}
-
-function toRecord(row: RecordRow): SubmissionRecord {
-  return { ...toSummary(row), requestHash: row.request_hash, input: parseJson(row.input) };
-}
-
-function toEvent(row: EventRow): SubmissionEvent {
-  if (row.seq === null || row.type === null || row.at === null || row.actor === null || row.data === null) {
-    throw new Error(`incomplete event row for submission ${row.submission_id}`);
-  }
-  return {
-    seq: row.seq,
-    submissionId: row.submission_id,
-    type: toEventType(row.type),
-    at: new Date(row.at),
-    actor: row.actor,
-    data: parseJson(row.data),
-  };
-}
-
-function toApiKey(row: ApiKeyRow): ApiKeyRecord {
-  return {
-    id: row.id,
-    tenantId: row.tenant_id,
-    role: toRole(row.role),
-    label: row.label,
-    secretHash: row.secret_hash,
-    createdAt: new Date(row.created_at),
-    revokedAt: row.revoked_at === null ? null : new Date(row.revoked_at),
-  };
-}
-
-function parseJson(text: string): Json {
-  return JSON.parse(text) as Json;
+/** A Buffer crosses a thread boundary as a plain Uint8Array; give it back its Buffer type. */
+function withBufferHash(key: ApiKeyRecord): ApiKeyRecord {
+  const hash: Uint8Array = key.secretHash;
+  return { ...key, secretHash: Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength) };
 }
