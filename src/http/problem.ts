@@ -34,7 +34,7 @@ export function sendProblem(res: Response, requestId: string, code: ErrorCode, d
   res.status(definition.status).type(PROBLEM_MEDIA_TYPE).send(JSON.stringify(body));
 }
 
-/** body-parser errors carry a `type`; map them to the catalogue instead of guessing from messages. */
+/** Errors of body-parser's raw reader carry a `type`; map them to the catalogue instead of guessing from messages. */
 function fromBodyParser(error: unknown): { code: ErrorCode; detail: string } | undefined {
   const type = (error as { type?: unknown } | null)?.type;
   switch (type) {
@@ -42,16 +42,17 @@ function fromBodyParser(error: unknown): { code: ErrorCode; detail: string } | u
       const limit = (error as { limit?: number }).limit;
       return { code: 'payload-too-large', detail: `the request body exceeds the limit of ${String(limit)} bytes` };
     }
-    case 'entity.parse.failed':
-      return { code: 'malformed-json', detail: `the body is not well-formed JSON: ${(error as Error).message.replace(/\s+/g, ' ').slice(0, 200)}` };
     case 'encoding.unsupported':
-    case 'charset.unsupported':
-      return { code: 'unsupported-media-type', detail: 'the body must be UTF-8 JSON' };
+      return { code: 'unsupported-media-type', detail: 'unsupported Content-Encoding: send the body uncompressed, or gzip/deflate' };
     case 'request.aborted':
     case 'request.size.invalid':
       return { code: 'bad-request', detail: 'the request body was incomplete' };
-    default:
+    default: {
+      // An undecodable gzip/deflate/br body arrives as an untyped 4xx from body-parser.
+      const status = (error as { status?: unknown } | null)?.status;
+      if (typeof status === 'number' && status >= 400 && status < 500) return { code: 'bad-request', detail: `the request body could not be read: ${(error as Error).message.slice(0, 120)}` };
       return undefined;
+    }
   }
 }
 

@@ -28,9 +28,7 @@ export class ActReportValidator {
   private readonly validateSchema: ValidateFunction;
 
   constructor(private readonly ruleOptions: () => RuleOptions) {
-    const ajv = // unicode: false measures lengths in UTF-16 units: counting code points of a 300 KB base64 PDF
-    // on every request is measurable, and the limits are bounds, not exact counts.
-    new Ajv2020({ allErrors: true, strict: true, strictRequired: false, verbose: true, unicode: false });
+    const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, verbose: true });
     addFormats(ajv);
     // Annotation keyword: a fix-it hint shown with the schema errors of that subschema.
     ajv.addKeyword({ keyword: 'x-hint', schemaType: 'string' });

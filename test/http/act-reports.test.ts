@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { expect } from 'chai';
 import { FIXTURE_NAMES, fixture, pdfOfSize, type Mutable } from '../support/fixtures.js';
 import { call, startTestGateway, type StoreKind, type TestGateway } from '../support/gateway.js';
@@ -228,7 +229,25 @@ for (const kind of ['sqlite', 'postgres'] as const satisfies readonly StoreKind[
       expect(tooLarge.body.type).to.equal('urn:passerelle:problem:payload-too-large');
       const scalar = await call(`${gw.url}/v1/act-reports`, { token: gw.keys.submitter, rawBody: '"just a string"', headers: { 'content-type': 'application/json' } });
       expect(scalar.status).to.equal(400);
+      const latin1 = await call(`${gw.url}/v1/act-reports`, { token: gw.keys.submitter, rawBody: JSON.stringify(fixture('regulation')), headers: { 'content-type': 'application/json; charset=iso-8859-1' } });
+      expect(latin1.status).to.equal(415);
+      expect(latin1.body.detail).to.contain('UTF-8');
+      const compress = await call(`${gw.url}/v1/act-reports`, { token: gw.keys.submitter, rawBody: '{}', headers: { 'content-type': 'application/json', 'content-encoding': 'compress' } });
+      expect(compress.status).to.equal(415);
+      const corrupt = await call(`${gw.url}/v1/act-reports`, { token: gw.keys.submitter, rawBody: 'not gzip at all', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' } });
+      expect(corrupt.status).to.equal(400);
+      expect(corrupt.body.type).to.equal('urn:passerelle:problem:bad-request');
+      // 5 MB of spaces gzip to a few kilobytes: the limit counts the bytes after decompression.
+      const bomb = gzipSync(Buffer.alloc(5_000_000, 0x20));
+      expect(bomb.length).to.be.below(10_000);
+      const inflated = await call(`${gw.url}/v1/act-reports`, { token: gw.keys.submitter, rawBody: bomb, headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' } });
+      expect(inflated.status).to.equal(413);
       expect(await count()).to.equal(before);
+    });
+
+    it('accepts a body that starts with a UTF-8 byte-order mark', async () => {
+      const res = await call(`${gw.url}/v1/act-reports`, { token: gw.keys.submitter, rawBody: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify(fixture('regulation')))]), headers: { 'content-type': 'application/json; charset=utf-8' } });
+      expect(res.status).to.equal(202);
     });
 
     describe('Idempotency-Key', () => {

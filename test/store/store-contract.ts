@@ -163,6 +163,19 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         expect(error).to.be.instanceOf(Error);
       });
 
+      it('keeps the others when one of several concurrent submissions fails (SQLite commits them together)', async function () {
+        const first = aSubmission();
+        await store.createSubmission(first);
+        const batch = Array.from({ length: 20 }, (_, i) => (i === 7 ? { ...first, idempotencyKey: 'dup' } : aSubmission({ idempotencyKey: `k-${i}` })));
+        const settled = await Promise.allSettled(batch.map((s) => store.createSubmission(s)));
+        expect(settled.map((r) => r.status)).to.deep.equal(batch.map((_, i) => (i === 7 ? 'rejected' : 'fulfilled')));
+        for (const [i, s] of batch.entries()) {
+          if (i === 7) continue;
+          expect((await store.getSubmission(s.tenantId, s.id))?.idempotencyKey).to.equal(`k-${i}`);
+          expect(await store.listEvents(s.tenantId, s.id)).to.have.length(s.events.length);
+        }
+      });
+
       it('writes nothing at all when part of a submission cannot be stored', async function () {
         const submission = aSubmission({
           idempotencyKey: 'k-1',
