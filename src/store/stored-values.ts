@@ -11,6 +11,7 @@ import {
   type SubmissionEventType,
   type SubmissionStatus,
 } from '../domain/submission.js';
+import type { ApiKeyRecord, Json, SubmissionEvent, SubmissionRecord, SubmissionSummary } from './store.js';
 
 export function toSubmissionStatus(value: string): SubmissionStatus {
   if (!isSubmissionStatus(value)) throw new Error(`unknown submission status "${value}" in the store`);
@@ -26,4 +27,86 @@ export function toEventType(value: string): SubmissionEventType {
 export function toRole(value: string): Role {
   if (!isRole(value)) throw new Error(`unknown API key role "${value}" in the store`);
   return value;
+}
+
+/**
+ * Rows as both backends return them, and their mapping to the Store's records. Column names are
+ * the same in both; only the arrival form differs: `T` is a time (a Date from pg, ISO-8601 text from
+ * SQLite) and `J` a JSON value (parsed by pg, text from SQLite).
+ */
+export interface SummaryRow<T> {
+  id: string;
+  tenant_id: string;
+  status: string;
+  act_type: string;
+  idempotency_key: string | null;
+  request_id: string;
+  created_at: T;
+  updated_at: T;
+}
+
+export interface RecordRow<T, J> extends SummaryRow<T> {
+  request_hash: string;
+  input: J;
+}
+
+/** Nullable columns: a LEFT JOIN row says "the submission exists but has no events yet". */
+export interface EventRow<T, J> {
+  submission_id: string;
+  seq: number | null;
+  type: string | null;
+  at: T | null;
+  actor: string | null;
+  data: J | null;
+}
+
+export interface ApiKeyRow<T> {
+  id: string;
+  tenant_id: string;
+  role: string;
+  label: string;
+  secret_hash: Buffer;
+  created_at: T;
+  revoked_at: T | null;
+}
+
+export interface RowMappers<T, J> {
+  readonly toSummary: (row: SummaryRow<T>) => SubmissionSummary;
+  readonly toRecord: (row: RecordRow<T, J>) => SubmissionRecord;
+  readonly toEvent: (row: EventRow<T, J>) => SubmissionEvent;
+  readonly toApiKey: (row: ApiKeyRow<T>) => ApiKeyRecord;
+}
+
+export function rowMappers<T, J>(decode: { readonly time: (value: T) => Date; readonly json: (value: J) => Json }): RowMappers<T, J> {
+  const toSummary = (row: SummaryRow<T>): SubmissionSummary => ({
+    id: row.id,
+    tenantId: row.tenant_id,
+    status: toSubmissionStatus(row.status),
+    actType: row.act_type,
+    idempotencyKey: row.idempotency_key,
+    requestId: row.request_id,
+    createdAt: decode.time(row.created_at),
+    updatedAt: decode.time(row.updated_at),
+  });
+  return {
+    toSummary,
+    toRecord: (row) => ({ ...toSummary(row), requestHash: row.request_hash, input: decode.json(row.input) }),
+    toEvent: (row) => {
+      // Every column is NOT NULL in the table; nulls come from a LEFT JOIN without events. (data
+      // is not tested: pg returns a JSON null as null.)
+      if (row.seq === null || row.type === null || row.at === null || row.actor === null) {
+        throw new Error(`incomplete event row for submission ${row.submission_id}`);
+      }
+      return { seq: row.seq, submissionId: row.submission_id, type: toEventType(row.type), at: decode.time(row.at), actor: row.actor, data: decode.json(row.data as J) };
+    },
+    toApiKey: (row) => ({
+      id: row.id,
+      tenantId: row.tenant_id,
+      role: toRole(row.role),
+      label: row.label,
+      secretHash: row.secret_hash,
+      createdAt: decode.time(row.created_at),
+      revokedAt: row.revoked_at === null ? null : decode.time(row.revoked_at),
+    }),
+  };
 }

@@ -15,9 +15,9 @@ import type {
   SubmissionEvent,
   SubmissionPage,
   SubmissionRecord,
-  SubmissionSummary,
 } from '../store.js';
-import { toEventType, toRole, toSubmissionStatus } from '../stored-values.js';
+import { rowMappers } from '../stored-values.js';
+import type * as rows from '../stored-values.js';
 import { POSTGRES_MIGRATIONS } from './postgres-migrations.js';
 import * as sql from './postgres-sql.js';
 
@@ -36,40 +36,13 @@ const MIGRATION_LOCK_CLASS = 0x50415353;
 /** So that requests and /readyz fail instead of hanging when the server cannot be reached. */
 const CONNECTION_TIMEOUT_MS = 10_000;
 
-interface SummaryRow {
-  id: string;
-  tenant_id: string;
-  status: string;
-  act_type: string;
-  idempotency_key: string | null;
-  request_id: string;
-  created_at: Date;
-  updated_at: Date;
-}
+type SummaryRow = rows.SummaryRow<Date>;
+type RecordRow = rows.RecordRow<Date, Json>;
+type EventRow = rows.EventRow<Date, Json>;
+type ApiKeyRow = rows.ApiKeyRow<Date>;
 
-interface RecordRow extends SummaryRow {
-  request_hash: string;
-  input: Json;
-}
-
-interface EventRow {
-  submission_id: string;
-  seq: number | null;
-  type: string | null;
-  at: Date | null;
-  actor: string | null;
-  data: Json;
-}
-
-interface ApiKeyRow {
-  id: string;
-  tenant_id: string;
-  role: string;
-  label: string;
-  secret_hash: Buffer;
-  created_at: Date;
-  revoked_at: Date | null;
-}
+// pg parses TIMESTAMPTZ into Date and JSONB into values already.
+const { toSummary, toRecord, toEvent, toApiKey } = rowMappers<Date, Json>({ time: (value) => value, json: (value) => value });
 
 export class PostgresStore implements Store {
   readonly kind = 'postgres';
@@ -225,45 +198,3 @@ export class PostgresStore implements Store {
   }
 }
 
-function toSummary(row: SummaryRow): SubmissionSummary {
-  return {
-    id: row.id,
-    tenantId: row.tenant_id,
-    status: toSubmissionStatus(row.status),
-    actType: row.act_type,
-    idempotencyKey: row.idempotency_key,
-    requestId: row.request_id,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
-}
-
-function toRecord(row: RecordRow): SubmissionRecord {
-  return { ...toSummary(row), requestHash: row.request_hash, input: row.input };
-}
-
-function toEvent(row: EventRow): SubmissionEvent {
-  if (row.seq === null || row.type === null || row.at === null || row.actor === null) {
-    throw new Error(`incomplete event row for submission ${row.submission_id}`);
-  }
-  return {
-    seq: row.seq,
-    submissionId: row.submission_id,
-    type: toEventType(row.type),
-    at: row.at,
-    actor: row.actor,
-    data: row.data,
-  };
-}
-
-function toApiKey(row: ApiKeyRow): ApiKeyRecord {
-  return {
-    id: row.id,
-    tenantId: row.tenant_id,
-    role: toRole(row.role),
-    label: row.label,
-    secretHash: row.secret_hash,
-    createdAt: row.created_at,
-    revokedAt: row.revoked_at,
-  };
-}

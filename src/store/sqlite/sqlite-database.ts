@@ -19,9 +19,9 @@ import type {
   SubmissionEvent,
   SubmissionPage,
   SubmissionRecord,
-  SubmissionSummary,
 } from '../store.js';
-import { toEventType, toRole, toSubmissionStatus } from '../stored-values.js';
+import { rowMappers } from '../stored-values.js';
+import type * as rows from '../stored-values.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
 import * as sql from './sqlite-sql.js';
 
@@ -41,40 +41,13 @@ export interface SqlitePragmas {
 
 export type BatchResult = { readonly ok: true; readonly value: CreateSubmissionResult } | { readonly ok: false; readonly error: unknown };
 
-interface SummaryRow {
-  id: string;
-  tenant_id: string;
-  status: string;
-  act_type: string;
-  idempotency_key: string | null;
-  request_id: string;
-  created_at: string;
-  updated_at: string;
-}
+type SummaryRow = rows.SummaryRow<string>;
+type RecordRow = rows.RecordRow<string, string>;
+type EventRow = rows.EventRow<string, string>;
+type ApiKeyRow = rows.ApiKeyRow<string>;
 
-interface RecordRow extends SummaryRow {
-  request_hash: string;
-  input: string;
-}
-
-interface EventRow {
-  submission_id: string;
-  seq: number | null;
-  type: string | null;
-  at: string | null;
-  actor: string | null;
-  data: string | null;
-}
-
-interface ApiKeyRow {
-  id: string;
-  tenant_id: string;
-  role: string;
-  label: string;
-  secret_hash: Buffer;
-  created_at: string;
-  revoked_at: string | null;
-}
+// SQLite keeps times as ISO-8601 text and JSON as text.
+const { toSummary, toRecord, toEvent, toApiKey } = rowMappers<string, string>({ time: (value) => new Date(value), json: (value) => JSON.parse(value) as Json });
 
 interface SubmissionParams {
   id: string;
@@ -331,51 +304,4 @@ function settle<T>(work: () => T): Promise<T> {
   return new Promise((resolve) => {
     resolve(work());
   });
-}
-
-function toSummary(row: SummaryRow): SubmissionSummary {
-  return {
-    id: row.id,
-    tenantId: row.tenant_id,
-    status: toSubmissionStatus(row.status),
-    actType: row.act_type,
-    idempotencyKey: row.idempotency_key,
-    requestId: row.request_id,
-    createdAt: new Date(row.created_at),
-    updatedAt: new Date(row.updated_at),
-  };
-}
-
-function toRecord(row: RecordRow): SubmissionRecord {
-  return { ...toSummary(row), requestHash: row.request_hash, input: parseJson(row.input) };
-}
-
-function toEvent(row: EventRow): SubmissionEvent {
-  if (row.seq === null || row.type === null || row.at === null || row.actor === null || row.data === null) {
-    throw new Error(`incomplete event row for submission ${row.submission_id}`);
-  }
-  return {
-    seq: row.seq,
-    submissionId: row.submission_id,
-    type: toEventType(row.type),
-    at: new Date(row.at),
-    actor: row.actor,
-    data: parseJson(row.data),
-  };
-}
-
-function toApiKey(row: ApiKeyRow): ApiKeyRecord {
-  return {
-    id: row.id,
-    tenantId: row.tenant_id,
-    role: toRole(row.role),
-    label: row.label,
-    secretHash: row.secret_hash,
-    createdAt: new Date(row.created_at),
-    revokedAt: row.revoked_at === null ? null : new Date(row.revoked_at),
-  };
-}
-
-function parseJson(text: string): Json {
-  return JSON.parse(text) as Json;
 }
