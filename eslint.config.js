@@ -12,6 +12,8 @@ export default tseslint.config(
     },
     rules: {
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
+      // `const { dropped, ...kept } = value` is how an object loses properties without mutation.
+      '@typescript-eslint/no-unused-vars': ['error', { ignoreRestSiblings: true }],
       // Config is parsed once in src/config; everything else receives it as a value.
       'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Read configuration from the parsed Config, not process.env.' }],
     },
@@ -39,6 +41,7 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-assignment': 'off',
       '@typescript-eslint/no-unsafe-argument': 'off',
       '@typescript-eslint/no-unsafe-call': 'off',
+      '@typescript-eslint/no-unsafe-return': 'off',
       // Variables set in a before() hook may be unset when the hook skipped or failed.
       '@typescript-eslint/no-unnecessary-condition': 'off',
     },

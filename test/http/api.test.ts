@@ -143,8 +143,24 @@ describe('The REST API around submissions', function () {
     it('publishes an OpenAPI 3.1 document embedding the act-report schema, and a docs page', async () => {
       const doc = await call(`${gw.url}/openapi.json`);
       expect(doc.body.openapi).to.equal('3.1.0');
-      expect(doc.body.components.schemas.ActReport.$id).to.equal('urn:passerelle:schema:act-report:1');
-      expect(doc.body.components.schemas.ActReport.$defs.patient).to.be.an('object');
+      expect(doc.body.components.schemas.ActReport.properties.patient.$ref).to.equal('#/components/schemas/ActReport.patient');
+      expect(doc.body.components.schemas['ActReport.patient'].properties.ins).to.be.an('object');
+      const examples = doc.body.paths['/v1/act-reports'].post.requestBody.content['application/json'].examples;
+      expect(Object.keys(examples)).to.have.members(['regulation', 'teleassistance', 'teleconsultation', 'teleexpertise', 'telesurveillance']);
+      expect(examples.teleexpertise.summary).to.equal('TELEEXPERTISE (TE2)');
+      // Every reference resolves inside the document: tools such as Swagger UI need nothing else.
+      const refs: string[] = [];
+      const collect = (node: unknown): void => {
+        if (Array.isArray(node)) node.forEach(collect);
+        else if (typeof node === 'object' && node !== null) for (const [k, v] of Object.entries(node)) (k === '$ref' && typeof v === 'string' ? refs.push(v) : collect(v));
+      };
+      collect(doc.body);
+      expect(refs.length).to.be.greaterThan(30);
+      for (const ref of refs) {
+        expect(ref, ref).to.match(/^#\//);
+        const target = ref.slice(2).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~')).reduce<any>((node, key) => node?.[key], doc.body);
+        expect(target, ref).to.be.an('object');
+      }
       expect(Object.keys(doc.body.paths as object)).to.include.members(['/v1/act-reports', '/v1/submissions', '/v1/submissions/{id}', '/v1/submissions/{id}/events']);
       const page = await call(`${gw.url}/docs`);
       expect(page.status).to.equal(200);
