@@ -19,6 +19,15 @@ function portOpen(host, port, timeoutMs = 1500) {
   });
 }
 
+function commandExists(name) {
+  try {
+    execFileSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function postgresBinariesPresent() {
   const root = '/usr/lib/postgresql';
   return existsSync(root) && readdirSync(root).some((version) => existsSync(`${root}/${version}/bin/initdb`));
@@ -26,6 +35,7 @@ function postgresBinariesPresent() {
 
 /** Each need: a Debian package and how to tell whether the machine already has what it gives. */
 const needs = [
+  { package: 'openssl', reason: 'certificates for the TLS tests', satisfied: () => commandExists('openssl') },
   { package: 'postgresql', reason: 'a private PostgreSQL server for the store tests', satisfied: async () => (await portOpen(POSTGRES_HOST, POSTGRES_PORT)) || postgresBinariesPresent() },
 ];
 

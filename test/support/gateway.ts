@@ -22,7 +22,7 @@ export interface TestGateway {
   close(testFailed?: boolean): Promise<void>;
 }
 
-export async function startTestGateway(context: Mocha.Context, kind: StoreKind, env: Record<string, string> = {}): Promise<TestGateway> {
+export async function startTestGateway(context: Mocha.Context, kind: StoreKind, env: Record<string, string> = {}, logSink?: (line: string) => void): Promise<TestGateway> {
   let storeUrl: string;
   let release: (failed: boolean) => Promise<void>;
   let store;
@@ -40,7 +40,8 @@ export async function startTestGateway(context: Mocha.Context, kind: StoreKind, 
   }
   await store.migrate();
   const config = loadConfig({ PASSERELLE_PORT: '0', PASSERELLE_LOG_LEVEL: 'silent', PASSERELLE_STORE_URL: storeUrl, ...env });
-  const gateway = await startGateway(config, createLogger('silent'), store);
+  const logger = logSink === undefined ? createLogger('silent') : createLogger('debug', { write: logSink });
+  const gateway = await startGateway(config, logger, store);
   const key = async (tenantId: string, role: 'submitter' | 'support' | 'admin'): Promise<string> => (await createApiKey(store, { tenantId, role, label: `test ${role}` })).token;
   const keys = { submitter: await key('acme', 'submitter'), support: await key('acme', 'support'), admin: await key('acme', 'admin'), otherTenant: await key('globex', 'submitter') };
   return {
