@@ -36,6 +36,7 @@ function postgresBinariesPresent() {
 /** Each need: a Debian package and how to tell whether the machine already has what it gives. */
 const needs = [
   { package: 'openssl', reason: 'certificates for the TLS tests', satisfied: () => commandExists('openssl') },
+  { package: 'libxml2-utils', reason: 'xmllint, the reference the XSD validation is compared with', satisfied: () => commandExists('xmllint') },
   { package: 'postgresql', reason: 'a private PostgreSQL server for the store tests', satisfied: async () => (await portOpen(POSTGRES_HOST, POSTGRES_PORT)) || postgresBinariesPresent() },
 ];
 

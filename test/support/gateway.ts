@@ -63,7 +63,7 @@ export interface JsonResponse {
 
 export async function call(url: string, init: { method?: string; token?: string; body?: unknown; rawBody?: string | Buffer; headers?: Record<string, string> } = {}): Promise<JsonResponse> {
   const headers: Record<string, string> = { ...(init.token === undefined ? {} : { authorization: `Bearer ${init.token}` }), ...init.headers };
-  let body: string | Buffer | undefined = init.rawBody;
+  let body: string | Blob | undefined = typeof init.rawBody === 'string' || init.rawBody === undefined ? init.rawBody : new Blob([new Uint8Array(init.rawBody)]);
   if (init.body !== undefined) {
     body = JSON.stringify(init.body);
     headers['content-type'] ??= 'application/json';

@@ -1,0 +1,39 @@
+/**
+ * XML to a slimdom DOM (the tree fontoxpath evaluates), with the line and column of every element.
+ * A DOCTYPE is refused before parsing, whatever the source: no document Passerelle reads needs
+ * one, and refusing it rules out entity expansion attacks wholesale.
+ */
+import type { Document } from 'slimdom';
+import { sync } from 'slimdom-sax-parser';
+
+export class XmlParseError extends Error {
+  override readonly name = 'XmlParseError';
+  constructor(message: string, readonly line?: number, readonly column?: number) {
+    super(message);
+  }
+}
+
+/** Position recorded by slimdom-sax-parser on each element. */
+export interface Position { readonly line: number; readonly column: number }
+
+export function positionOf(node: object): Position | undefined {
+  const position = (node as { position?: { line?: unknown; column?: unknown } }).position;
+  return typeof position?.line === 'number' && typeof position.column === 'number' ? { line: position.line, column: position.column } : undefined;
+}
+
+export const DOCTYPE = /<!DOCTYPE/i;
+
+export function parseXml(text: string, name: string): Document {
+  if (DOCTYPE.test(text)) throw new XmlParseError(`${name}: a DOCTYPE is not accepted (entity declarations are refused)`);
+  try {
+    return sync(text, { position: true });
+  } catch (error) {
+    const message = (error as Error).message;
+    // saxes reports "file:line:column: message"
+    const at = /(\d+):(\d+): (.*)$/s.exec(message);
+    throw at === null ? new XmlParseError(`${name}: ${message}`) : new XmlParseError(`${name}:${at[1] ?? ''}:${at[2] ?? ''}: ${at[3] ?? ''}`, Number(at[1]), Number(at[2]));
+  }
+}
+
+/** For files of a kit the user pointed to (schematrons, value sets). */
+export const parseTrustedXml = parseXml;

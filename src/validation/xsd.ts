@@ -1,0 +1,87 @@
+/**
+ * W3C XML Schema validation with libxml2 (compiled to WebAssembly, libxml2-wasm): the same engine
+ * as `xmllint --schema`, so its verdict is xmllint's. A schema is compiled once and reused; only
+ * files under the schema's own folder can be read while compiling it (includes and imports).
+ */
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { dirname, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ParseOption, XmlDocument, XmlParseError, XmlValidateError, XsdValidator, xmlRegisterInputProvider, type ErrorDetail } from 'libxml2-wasm';
+import { fsInputProviders } from 'libxml2-wasm/lib/nodejs.mjs';
+import type { ValidationIssue } from './issue.js';
+
+/** No network, no external entities, no XInclude: the document is the only input. */
+const PARSE_OPTIONS: ParseOption = ParseOption.XML_PARSE_NONET | ParseOption.XML_PARSE_NO_XXE;
+
+const allowedRoots = new Set<string>();
+let providerRegistered = false;
+
+function pathOf(filename: string): string {
+  return filename.startsWith('file:') ? fileURLToPath(filename) : resolve(filename);
+}
+
+/** libxml2 may read a file only if it lies under a folder holding a schema we compiled. */
+function allowRoot(root: string): void {
+  allowedRoots.add(realpathSync(root) + sep);
+  if (providerRegistered) return;
+  providerRegistered = true;
+  xmlRegisterInputProvider({
+    ...fsInputProviders,
+    match: (filename) => {
+      const path = pathOf(filename);
+      if (!existsSync(path)) return false;
+      const real = realpathSync(path);
+      return [...allowedRoots].some((allowed) => real.startsWith(allowed));
+    },
+    open: (filename) => fsInputProviders.open(pathOf(filename)),
+  });
+}
+
+export class XsdSchema {
+  private constructor(private readonly validator: XsdValidator, readonly path: string) {}
+
+  static load(path: string): XsdSchema {
+    allowRoot(dirname(path));
+    const schemaDocument = XmlDocument.fromBuffer(readFileSync(path), { url: path, option: PARSE_OPTIONS });
+    try {
+      return new XsdSchema(XsdValidator.fromDoc(schemaDocument), path);
+    } finally {
+      schemaDocument.dispose();
+    }
+  }
+
+  /** Every XSD error of the document, with its line; an empty list when it is valid. */
+  validate(bytes: Uint8Array, name: string): ValidationIssue[] {
+    let document: XmlDocument;
+    try {
+      document = XmlDocument.fromBuffer(bytes, { url: name, option: PARSE_OPTIONS });
+    } catch (error) {
+      if (error instanceof XmlParseError) return error.details.map((d) => issue(d, 'XSD_NOT_WELL_FORMED'));
+      throw error;
+    }
+    try {
+      this.validator.validate(document);
+      return [];
+    } catch (error) {
+      if (error instanceof XmlValidateError) return error.details.map((d) => issue(d, 'XSD'));
+      throw error;
+    } finally {
+      document.dispose();
+    }
+  }
+
+  dispose(): void {
+    this.validator.dispose();
+  }
+}
+
+function issue(detail: ErrorDetail, rule: string): ValidationIssue {
+  return {
+    source: 'xsd',
+    severity: detail.level === 1 ? 'warning' : 'error',
+    rule,
+    message: detail.message.trim(),
+    ...(detail.line > 0 ? { line: detail.line } : {}),
+    ...(detail.col > 0 ? { column: detail.col } : {}),
+  };
+}
