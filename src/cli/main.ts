@@ -7,6 +7,7 @@ import type { CliIo } from './io.js';
 import { runConfig } from './commands/config.js';
 import { runKeys } from './commands/keys.js';
 import { runServe } from './commands/serve.js';
+import { runValidate } from './commands/validate.js';
 
 export const USAGE = `Usage: passerelle <command> [options]
 
@@ -17,6 +18,9 @@ Commands:
                          create an API key (printed once)
   keys list              list API keys (ids, tenants, roles; never secrets)
   keys revoke KEY_ID     revoke an API key
+  validate [--kit DIR] [--volet NAME] [--format text|json|junit|sarif] [--max-bytes N] FILE|DIR...
+                         validate CDA documents: input checks, XSD and schematrons of the ANS kit
+                         (exit 0 all valid, 1 some invalid, 2 usage or unreadable input)
   config check [--config FILE]
                          validate the configuration and print it (secrets hidden)
   help                   show this help
@@ -31,6 +35,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   serve: runServe,
   keys: runKeys,
   config: runConfig,
+  validate: runValidate,
 };
 
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {

@@ -30,6 +30,8 @@ export interface Config {
   readonly store: { readonly url: string; readonly poolMax: number; readonly schema?: string };
   readonly intake: { readonly maxPdfBytes: number; readonly clockSkewMs: number; readonly ngapActCodes: readonly NgapActCode[] };
   readonly log: { readonly level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
+  /** The ANS CI-SIS test kit used by `passerelle validate` (and, when set, by the gateway). */
+  readonly validation: { readonly kitDir?: string };
   /** Development mode: creates and prints an API key for the sandbox tenant. Never in production. */
   readonly dev: boolean;
   readonly dataDir: string;
@@ -64,6 +66,7 @@ export const ENVIRONMENT = {
   PASSERELLE_CLOCK_SKEW_SECONDS: 'intake.clockSkewSeconds',
   PASSERELLE_LOG_LEVEL: 'log.level',
   PASSERELLE_DATA_DIR: 'dataDir',
+  PASSERELLE_KIT_DIR: 'validation.kitDir',
 } as const;
 
 type Source = Readonly<Record<string, string | undefined>>;
@@ -89,6 +92,7 @@ export function loadConfig(env: Source = process.env, options: LoadOptions = {})
   if (clientAuth !== 'off' && caFile === undefined) {
     problems.push({ pointer: '/http/tls/caFile', rule: 'CONFIG_TLS_CLIENT_CA', message: 'client-certificate authentication needs the CA that issues client certificates', hint: 'Set PASSERELLE_TLS_CA_FILE to a PEM bundle.' });
   }
+  const kitDir = reader.string('PASSERELLE_KIT_DIR', ['validation', 'kitDir']);
   const storeSchema = reader.string('PASSERELLE_STORE_SCHEMA', ['store', 'schema']);
   if (storeSchema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(storeSchema)) {
     problems.push({ pointer: '/store/schema', rule: 'CONFIG_STORE_SCHEMA', message: 'must be a lower-case PostgreSQL identifier', hint: 'e.g. passerelle' });
@@ -114,6 +118,7 @@ export function loadConfig(env: Source = process.env, options: LoadOptions = {})
       ngapActCodes: ngapActCodes(file, problems),
     },
     log: { level: reader.oneOf('PASSERELLE_LOG_LEVEL', ['log', 'level'], ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, DEFAULTS.logLevel) },
+    validation: kitDir === undefined ? {} : { kitDir },
     dev: options.overrides?.dev ?? false,
     dataDir: reader.string('PASSERELLE_DATA_DIR', ['dataDir']) ?? DEFAULTS.dataDir,
   };

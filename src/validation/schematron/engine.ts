@@ -59,10 +59,13 @@ function stringValueOf(item: unknown): string {
   return typeof text === 'string' ? text : '';
 }
 
-let functionsRegistered = false;
+// fontoxpath's function registry is global to the process, and this module may be loaded more
+// than once (tests load sources and compiled files alike): the mark lives on the global object.
+const REGISTERED = Symbol.for('passerelle.schematron.functions');
 function registerFunctions(): void {
-  if (functionsRegistered) return;
-  functionsRegistered = true;
+  const marks = globalThis as unknown as Record<symbol, boolean | undefined>;
+  if (marks[REGISTERED] === true) return;
+  marks[REGISTERED] = true;
   // fn:matches with flags (fontoxpath has only the two-argument form); the kit uses 'i'.
   registerCustomXPathFunction({ namespaceURI: ENGINE_NS, localName: 'matches' }, ['xs:string?', 'xs:string', 'xs:string'], 'xs:boolean', (_context, input: string | null, pattern: string, flags: string) =>
     xpathRegExp(pattern, flags).test(input ?? ''));
