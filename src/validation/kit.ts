@@ -2,11 +2,14 @@
  * The ANS CI-SIS test kit the user points to (a checkout of ansforge/TestContenuCDA-3-0, or the
  * same layout): its CDA schema and its schematrons, each compiled or loaded once and reused.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import fontoxpath from 'fontoxpath';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { SchematronEngine } from './schematron/engine.js';
 import { loadSchematron } from './schematron/loader.js';
+import type { ValueSets } from './builtin/header-rules.js';
+import { parseTrustedXml } from './xml-parse.js';
 import { XsdSchema } from './xsd.js';
 
 export class KitError extends Error {
@@ -14,11 +17,14 @@ export class KitError extends Error {
 }
 
 const XSD = 'infrastructure/cda/CDA_extended.xsd';
+/** JDV_J07-XdsTypeCode-CISIS (1.2.250.1.213.1.1.5.471), the document types, as an IHE SVS file. */
+const JDV_J07 = 'jeuxDeValeurs/JDV_J07_XdsTypeCode_CISIS.xml';
 
 export class AnsKit {
   readonly dir: string;
   private xsdSchema: XsdSchema | undefined;
   private readonly engines = new Map<string, SchematronEngine>();
+  private sets: ValueSets | undefined;
 
   constructor(dir: string) {
     this.dir = resolve(dir);
@@ -41,6 +47,16 @@ export class AnsKit {
       this.engines.set(relative, engine);
     }
     return engine;
+  }
+
+  /** The value sets the built-in rules check against, read from the kit's jeuxDeValeurs/. */
+  valueSets(): ValueSets {
+    if (this.sets === undefined) {
+      const path = join(this.dir, JDV_J07);
+      const codes = existsSync(path) ? fontoxpath.evaluateXPathToStrings('//Q{urn:ihe:iti:svs:2008}Concept/@code', parseTrustedXml(readFileSync(path, 'utf8'), path)) : undefined;
+      this.sets = codes === undefined ? {} : { documentTypes: new Set(codes) };
+    }
+    return this.sets;
   }
 
   /** Volet names of the kit's CI-SIS_<volet>.sch files. */

@@ -5,6 +5,7 @@
  */
 import fontoxpath from 'fontoxpath';
 import type { Document } from 'slimdom';
+import { checkHeader } from './builtin/header-rules.js';
 import type { ValidationIssue, Severity } from './issue.js';
 import type { AnsKit } from './kit.js';
 import type { SchematronFinding } from './schematron/engine.js';
@@ -12,7 +13,7 @@ import { STRUCMIN_SCHEMATRON, detectVolet, voletSchematron } from './volets.js';
 import { readXmlInput } from './xml-input.js';
 
 export interface ValidationOptions {
-  /** The ANS kit; without it only the input checks (and, later, the built-in rules) run. */
+  /** The ANS kit; without it the input checks and the built-in rules run, not XSD nor schematron. */
   readonly kit?: AnsKit;
   /** Volet to check against (e.g. TLM-CR_2022.01), instead of the one detected. */
   readonly volet?: string;
@@ -33,7 +34,7 @@ const HL7 = 'urn:hl7-org:v3';
 export function validateDocument(bytes: Uint8Array, file: string, options: ValidationOptions = {}): DocumentReport {
   const read = readXmlInput(bytes, file, options.maxBytes);
   if (!read.ok) return { file, readable: false, valid: false, issues: read.issues };
-  const issues: ValidationIssue[] = [...read.issues];
+  const issues: ValidationIssue[] = [...read.issues, ...checkHeader(read.document, options.kit?.valueSets())];
   let volet: string | undefined;
   if (options.kit !== undefined) {
     issues.push(...options.kit.xsd().validate(read.bytes, file));

@@ -39,7 +39,7 @@ export async function runValidate(args: readonly string[], io: CliIo): Promise<n
       throw error;
     }
   } else {
-    io.stderr('passerelle validate: no kit (--kit DIR or PASSERELLE_KIT_DIR): only the input checks ran, not XSD nor schematron\n');
+    io.stderr('passerelle validate: no kit (--kit DIR or PASSERELLE_KIT_DIR): the built-in CI-SIS rules ran, not XSD nor the kit\'s schematrons\n');
   }
 
   const files = collect(positionals);
