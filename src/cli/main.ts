@@ -18,7 +18,7 @@ Commands:
                          create an API key (printed once)
   keys list              list API keys (ids, tenants, roles; never secrets)
   keys revoke KEY_ID     revoke an API key
-  validate [--kit DIR] [--volet NAME] [--format text|json|junit|sarif] [--max-bytes N] FILE|DIR...
+  validate [--kit DIR] [--volet NAME] [--format text|json|junit|sarif] [--jobs N] [--max-bytes N] FILE|DIR...
                          validate CDA documents: input checks, XSD and schematrons of the ANS kit
                          (exit 0 all valid, 1 some invalid, 2 usage or unreadable input)
   config check [--config FILE]

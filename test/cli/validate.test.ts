@@ -87,12 +87,22 @@ describe('passerelle validate', function () {
     expect(r.stdout).to.contain('INPUT_TOO_LARGE');
   });
 
+  it('gives the same reports on worker threads as in one thread, in the order of the files', async () => {
+    const one = await run(['validate', '--kit', KIT_DIR, '--format', 'json', '--jobs', '1', `${KIT_DIR}examples`, `${KIT_DIR}mutants`]);
+    const two = await run(['validate', '--kit', KIT_DIR, '--format', 'json', '--jobs', '2', `${KIT_DIR}examples`, `${KIT_DIR}mutants`]);
+    expect(two.code).to.equal(1);
+    expect(two.stdout).to.equal(one.stdout);
+    expect((JSON.parse(two.stdout) as { files: unknown[] }).files).to.have.length(36);
+  });
+
   it('exits 2 with a clear message when the kit is not a kit, or a volet is unknown', async () => {
     const notKit = await run(['validate', '--kit', dir, `${KIT_DIR}examples/TLM-CR_2022.01.xml`]);
     expect(notKit.code).to.equal(2);
     expect(notKit.stderr).to.contain('is not an ANS CI-SIS kit');
-    const volet = await run(['validate', '--kit', KIT_DIR, '--volet', 'NOPE_2099', `${KIT_DIR}examples/TLM-CR_2022.01.xml`]);
-    expect(volet.code).to.equal(2);
-    expect(volet.stderr).to.contain('volets available').and.contain('TLM-CR_2022.01');
+    for (const jobs of ['1', '2']) {
+      const volet = await run(['validate', '--kit', KIT_DIR, '--jobs', jobs, '--volet', 'NOPE_2099', `${KIT_DIR}examples/TLM-CR_2022.01.xml`, `${KIT_DIR}examples/TLM-DA_2022.01_TCG.xml`]);
+      expect(volet.code, `--jobs ${jobs}`).to.equal(2);
+      expect(volet.stderr).to.contain('volets available').and.contain('TLM-CR_2022.01');
+    }
   });
 });

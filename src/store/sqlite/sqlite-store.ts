@@ -3,9 +3,8 @@
  * a worker thread (sqlite-worker.ts): a commit with synchronous=FULL waits for the disk, and that
  * wait must not stall the gateway's event loop. Concurrent submissions share one commit.
  */
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../../support/start-worker.js';
 import type {
   ApiKeyRecord,
   CreateSubmissionResult,
@@ -22,18 +21,6 @@ import { fromWireError, type Operation, type WorkerReply, type WorkerRequest } f
 export type SqliteStoreOptions = SqliteDatabaseOptions;
 export type { SqlitePragmas };
 
-const RUNNING_AS_TYPESCRIPT = import.meta.url.endsWith('.ts');
-const WORKER_URL = new URL(RUNNING_AS_TYPESCRIPT ? './sqlite-worker.ts' : './sqlite-worker.js', import.meta.url);
-
-function startWorker(path: string): Worker {
-  if (!RUNNING_AS_TYPESCRIPT) return new Worker(WORKER_URL, { workerData: { path } });
-  // Under tsx (tests, development) a worker thread does not inherit its loader: register it first.
-  // The ESM entry of tsx's API, found next to the CommonJS one that require.resolve returns.
-  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
-  const bootstrap = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(WORKER_URL.href)}); });`;
-  return new Worker(bootstrap, { eval: true, workerData: { path } });
-}
-
 export class SqliteStore implements Store {
   readonly kind = 'sqlite';
   readonly #worker: Worker;
@@ -45,7 +32,7 @@ export class SqliteStore implements Store {
 
   constructor(options: SqliteStoreOptions) {
     if (options.path === '') throw new RangeError('the SQLite database path is empty');
-    this.#worker = startWorker(options.path);
+    this.#worker = startWorker(import.meta.url, 'sqlite-worker', { path: options.path });
     this.#worker.on('message', (reply: WorkerReply) => {
       const pending = this.#pending.get(reply.id);
       this.#pending.delete(reply.id);
