@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run bench`: accept throughput and latency of POST /v1/act-reports with a 200 KB PDF, on
+// `npm run bench:intake` (part of `npm run bench`): accept throughput and latency of POST /v1/act-reports with a 200 KB PDF, on
 // SQLite and on PostgreSQL, at several concurrency levels. The gateway runs in its own process (the compiled CLI, as in
 // production); autocannon loads it from this one over loopback. Prints a Markdown table for
 // docs/benchmarks.md. Options: BENCH_SECONDS (default 20), BENCH_CONNECTIONS (default 4,8,16),
