@@ -7,9 +7,11 @@
 import { isUtf8 } from 'node:buffer';
 import type { Document } from 'slimdom';
 import type { ValidationIssue } from './issue.js';
-import { DOCTYPE, XmlParseError, parseXml } from './xml-parse.js';
+import { DOCTYPE, XmlParseError, isElement, parseXml } from './xml-parse.js';
 
 export const DEFAULT_MAX_INPUT_BYTES = 50 * 1024 * 1024;
+const XMLDSIG_NS = 'http://www.w3.org/2000/09/xmldsig#';
+const HL7_NS = 'urn:hl7-org:v3';
 
 export type ReadResult =
   | { readonly ok: true; readonly document: Document; readonly text: string; readonly bytes: Uint8Array; readonly issues: readonly ValidationIssue[] }
@@ -49,8 +51,9 @@ export function readXmlInput(raw: Uint8Array, name: string, maxBytes = DEFAULT_M
   if (!start.startsWith('<')) return fail(input('INPUT_NOT_XML', 'the file does not start with markup: it is not XML', 'Check that this is the CDA document (JSON, base64 or plain text are not accepted).'));
   if (DOCTYPE.test(text)) return fail(input('INPUT_DOCTYPE', 'the document has a DOCTYPE, which is refused', 'CDA documents need no DTD; remove the DOCTYPE (entity declarations are a known attack vector).'));
   if (text.includes('http://www.w3.org/2001/XInclude')) return fail(input('INPUT_XINCLUDE', 'the document uses XInclude, which is refused', 'A CDA document must be self-contained.'));
+  let document: Document;
   try {
-    return { ok: true, document: parseXml(text, name), text, bytes, issues };
+    document = parseXml(text, name);
   } catch (error) {
     if (!(error instanceof XmlParseError)) throw error;
     const truncated = /unclosed tag|unexpected end/i.test(error.message);
@@ -59,6 +62,17 @@ export function readXmlInput(raw: Uint8Array, name: string, maxBytes = DEFAULT_M
       ? input('INPUT_TRUNCATED', `the document ends before its elements are closed (${error.message.replace(/^.*?: (?=[a-z])/, '')})`, 'The file looks truncated: check the transfer or the disk.', position)
       : input('INPUT_NOT_WELL_FORMED', `the document is not well-formed XML: ${error.message.replace(/^[^:]*:\d+:\d+: /, '')}`, 'Fix the markup at the position given.', position), issues);
   }
+  const root = document.documentElement;
+  if (root?.namespaceURI === XMLDSIG_NS && root.localName === 'Signature') {
+    // A signed CDA (DC-GEN): validation applies to the ClinicalDocument that ds:Signature envelops.
+    const enveloped = root.childNodes.filter(isElement).filter((o) => o.namespaceURI === XMLDSIG_NS && o.localName === 'Object').flatMap((o) => o.childNodes.filter(isElement)).find((e) => e.namespaceURI === HL7_NS && e.localName === 'ClinicalDocument');
+    if (enveloped === undefined) return fail(input('INPUT_SIGNED_WITHOUT_CDA', 'the document is an XML signature whose ds:Object holds no ClinicalDocument', 'A signed CDA is a ds:Signature enveloping the ClinicalDocument in ds:Object.'), issues);
+    const clinical = document.implementation.createDocument(null, '');
+    clinical.appendChild(enveloped); // moved, not copied: its elements keep their recorded positions
+    issues.push({ source: 'input', severity: 'info', rule: 'INPUT_SIGNED', message: 'signed document: the enveloped ClinicalDocument is validated (the signature itself is not verified here)' });
+    return { ok: true, document: clinical, text, bytes, issues };
+  }
+  return { ok: true, document, text, bytes, issues };
 
   function fail(issue: ValidationIssue, earlier: readonly ValidationIssue[] = []): ReadResult {
     return { ok: false, issues: [...earlier, issue] };

@@ -3,7 +3,7 @@
  * A DOCTYPE is refused before parsing, whatever the source: no document Passerelle reads needs
  * one, and refusing it rules out entity expansion attacks wholesale.
  */
-import type { Document } from 'slimdom';
+import type { Document, Element, Node } from 'slimdom';
 import { sync } from 'slimdom-sax-parser';
 
 export class XmlParseError extends Error {
@@ -22,6 +22,8 @@ export function positionOf(node: object): Position | undefined {
 }
 
 export const DOCTYPE = /<!DOCTYPE/i;
+
+export const isElement = (node: Node): node is Element => node.nodeType === 1;
 
 export function parseXml(text: string, name: string): Document {
   if (DOCTYPE.test(text)) throw new XmlParseError(`${name}: a DOCTYPE is not accepted (entity declarations are refused)`);

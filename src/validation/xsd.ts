@@ -6,9 +6,12 @@
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { dirname, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ParseOption, XmlDocument, XmlParseError, XmlValidateError, XsdValidator, xmlRegisterInputProvider, type ErrorDetail } from 'libxml2-wasm';
+import { ParseOption, XmlDocument, XmlElement, XmlParseError, XmlValidateError, XsdValidator, xmlRegisterInputProvider, type ErrorDetail } from 'libxml2-wasm';
 import { fsInputProviders } from 'libxml2-wasm/lib/nodejs.mjs';
 import type { ValidationIssue } from './issue.js';
+
+const XMLDSIG_NS = 'http://www.w3.org/2000/09/xmldsig#';
+const HL7_NS = 'urn:hl7-org:v3';
 
 /** No network, no external entities, no XInclude: the document is the only input. */
 const PARSE_OPTIONS: ParseOption = ParseOption.XML_PARSE_NONET | ParseOption.XML_PARSE_NO_XXE;
@@ -60,6 +63,10 @@ export class XsdSchema {
       throw error;
     }
     try {
+      // A signed CDA (DC-GEN): ds:Signature is the root and the schema applies to the
+      // ClinicalDocument it envelops. Re-rooting keeps the line numbers of the file.
+      const enveloped = document.get('/ds:Signature/ds:Object/cda:ClinicalDocument', { ds: XMLDSIG_NS, cda: HL7_NS });
+      if (enveloped instanceof XmlElement) document.root = enveloped;
       this.validator.validate(document);
       return [];
     } catch (error) {

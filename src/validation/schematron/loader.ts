@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 // Types only: the nodes come from slimdom-sax-parser's own copy of slimdom.
 import type { Element, Node } from 'slimdom';
-import { parseTrustedXml } from '../xml-parse.js';
+import { isElement, parseTrustedXml } from '../xml-parse.js';
 import type { Check, MessagePart, Pattern, Rule, Schema, Variable } from './model.js';
 
 export const SCHEMATRON_NS = 'http://purl.oclc.org/dsdl/schematron';
@@ -22,7 +22,6 @@ export function loadSchematron(url: URL, options: { phase?: string } = {}): Sche
   return new Loader().load(url, options.phase);
 }
 
-const isElement = (node: Node): node is Element => node.nodeType === 1;
 const isSch = (node: Node, localName?: string): node is Element =>
   isElement(node) && node.namespaceURI === SCHEMATRON_NS && (localName === undefined || node.localName === localName);
 
