@@ -60,12 +60,12 @@ function voletOf(document: Document): string | undefined {
 /** An assert is an error and a report is not, unless their role says warning or info. */
 function toIssue(finding: SchematronFinding, schematron: string): ValidationIssue {
   const role = finding.role?.toLowerCase();
-  const severity: Severity = role === 'warning' || role === 'warn' ? 'warning' : role === 'info' || role === 'information' ? 'info' : finding.kind === 'assert' ? 'error' : 'info';
+  const severity: Severity = finding.kind === 'error' ? 'error' : role === 'warning' || role === 'warn' ? 'warning' : role === 'info' || role === 'information' ? 'info' : finding.kind === 'assert' ? 'error' : 'info';
   return {
     source: 'schematron',
     severity,
     schematron,
-    ...(finding.id === undefined ? {} : { rule: finding.id }),
+    ...(finding.kind === 'error' ? { rule: 'SCHEMATRON_EVALUATION_ERROR' } : finding.id === undefined ? {} : { rule: finding.id }),
     message: finding.message,
     location: finding.location,
     ...(finding.line === undefined ? {} : { line: finding.line }),

@@ -77,6 +77,13 @@ describe('the Schematron engine', () => {
     expect(result.findings.map((f) => `${f.kind}:${f.role ?? '-'}`)).to.deep.equal(['assert:-', 'assert:warning', 'report:-']);
   });
 
+  it('reports a test it cannot evaluate and goes on with the other rules', () => {
+    const result = run(`<schema xmlns="${SCH}" queryBinding="xslt2"><pattern>
+      <rule context="a"><assert test="unknown-function(.)">never</assert><assert test="false()">still checked</assert></rule></pattern></schema>`, '<a/>');
+    expect(result.findings.map((f) => f.kind)).to.deep.equal(['error', 'assert']);
+    expect(result.findings[0]?.message).to.contain('could not be evaluated').and.contain('unknown-function');
+  });
+
   it('refuses an extends of an unknown abstract rule, and a missing phase', () => {
     expect(() => run(`<schema xmlns="${SCH}"><pattern><rule context="a"><extends rule="nope"/></rule></pattern></schema>`, '<a/>')).to.throw(SchematronLoadError, /unknown abstract rule "nope"/);
     expect(() => run(`<schema xmlns="${SCH}" defaultPhase="missing"><pattern id="p"/></schema>`, '<a/>')).to.throw(SchematronLoadError, /no phase "missing"/);

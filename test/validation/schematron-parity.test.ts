@@ -42,6 +42,7 @@ describe('the Schematron engine on the ANS kit', function () {
         for (const m of missing) differences.push(`${file} / ${schematron}: missing "${m}"`);
         for (const m of extra) differences.push(`${file} / ${schematron}: unexpected "${m}"`);
         if (result.firedRules !== official.fired) differences.push(`${file} / ${schematron}: fired ${result.firedRules} rules, the official pipeline ${official.fired}`);
+        for (const e of result.findings.filter((f) => f.kind === 'error')) differences.push(`${file} / ${schematron}: ${e.message}`);
       }
     }
     expect(compared).to.be.greaterThan(60);

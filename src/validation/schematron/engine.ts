@@ -14,7 +14,8 @@ import type { Check, MessagePart, Pattern, Rule, Schema, Variable } from './mode
 const { evaluateXPath, evaluateXPathToBoolean, evaluateXPathToNodes, evaluateXPathToString, createTypedValueFactory, registerCustomXPathFunction, registerXQueryModule } = fontoxpath;
 
 export interface SchematronFinding {
-  readonly kind: 'assert' | 'report';
+  /** `error`: the rule could not be evaluated (an XPath error), reported instead of stopping. */
+  readonly kind: 'assert' | 'report' | 'error';
   /** The assert's id, else the rule's id, else the pattern's id. */
   readonly id?: string;
   readonly role?: string;
@@ -119,7 +120,14 @@ export class SchematronEngine {
         // Most rules of a large schematron target elements this document does not have.
         const targets = targetNamesOf(rule.context);
         if (targets !== undefined && !targets.some((name) => index.has(name))) continue;
-        for (const node of this.matches(rule, document, variables, index)) {
+        let nodes: Node[];
+        try {
+          nodes = this.matches(rule, document, variables, index);
+        } catch (error) {
+          findings.push(evaluationError(rule, rule.context, document, error));
+          continue;
+        }
+        for (const node of nodes) {
           if (claimed.has(node)) continue;
           claimed.add(node);
           firedRules++;
@@ -139,11 +147,20 @@ export class SchematronEngine {
   }
 
   private fire(pattern: Pattern, rule: Rule, node: Node, inherited: Variables): SchematronFinding[] {
-    const variables = this.bind(rule.lets, node, inherited);
+    let variables: Variables;
+    try {
+      variables = this.bind(rule.lets, node, inherited);
+    } catch (error) {
+      return [evaluationError(rule, rule.lets.map((l) => l.value).join(' ; '), node, error)];
+    }
     const out: SchematronFinding[] = [];
     for (const check of rule.checks) {
-      const outcome = evaluateXPathToBoolean(check.test, node, null, variables, this.options);
-      if (outcome === (check.kind === 'report')) out.push(this.finding(pattern, rule, check, node, variables));
+      try {
+        const outcome = evaluateXPathToBoolean(check.test, node, null, variables, this.options);
+        if (outcome === (check.kind === 'report')) out.push(this.finding(pattern, rule, check, node, variables));
+      } catch (error) {
+        out.push(evaluationError(rule, check.test, node, error));
+      }
     }
     return out;
   }
@@ -203,6 +220,20 @@ export class SchematronEngine {
     }
     return this.documents.get(url.href) ?? null;
   }
+}
+
+/** A rule, let or test that fontoxpath could not evaluate: a finding, so the other rules still run. */
+function evaluationError(rule: Rule, expression: string, node: Node, error: unknown): SchematronFinding {
+  const position = positionOf(node);
+  return {
+    kind: 'error',
+    ...(rule.id === undefined ? {} : { id: rule.id }),
+    message: `the schematron could not be evaluated here: ${(error as Error).message.split('\n')[0] ?? ''} (in: ${expression.slice(0, 200)})`,
+    test: expression,
+    context: rule.context,
+    location: locationOf(node),
+    ...(position === undefined ? {} : { line: position.line, column: position.column }),
+  };
 }
 
 const regExps = new Map<string, RegExp>();
