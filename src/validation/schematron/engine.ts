@@ -354,49 +354,31 @@ export function targetNamesOf(pattern: string): readonly string[] | undefined {
   return targetNames.get(pattern);
 }
 
-/** Steps of a path, split on top-level `/` (outside brackets, parentheses and quotes). */
-function splitSteps(path: string): string[] {
-  const steps: string[] = [];
+
+/** Splits on a separator outside brackets, parentheses and quotes: union branches, path steps. */
+function splitTopLevel(text: string, separator: '|' | '/'): string[] {
+  const parts: string[] = [];
   let depth = 0;
   let quote: string | null = null;
   let start = 0;
-  for (let i = 0; i < path.length; i++) {
-    const c = path.charAt(i);
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charAt(i);
     if (quote !== null) {
       if (c === quote) quote = null;
     } else if (c === '"' || c === "'") quote = c;
     else if (c === '[' || c === '(') depth++;
     else if (c === ']' || c === ')') depth--;
-    else if (c === '/' && depth === 0) {
-      steps.push(path.slice(start, i));
+    else if (c === separator && depth === 0) {
+      parts.push(text.slice(start, i));
       start = i + 1;
     }
   }
-  steps.push(path.slice(start));
-  return steps;
+  parts.push(text.slice(start));
+  return parts;
 }
 
-/** Top-level `|` branches of a pattern, ignoring those inside brackets, parentheses or quotes. */
-function splitUnion(pattern: string): string[] {
-  const branches: string[] = [];
-  let depth = 0;
-  let quote: string | null = null;
-  let start = 0;
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern.charAt(i);
-    if (quote !== null) {
-      if (c === quote) quote = null;
-    } else if (c === '"' || c === "'") quote = c;
-    else if (c === '[' || c === '(') depth++;
-    else if (c === ']' || c === ')') depth--;
-    else if (c === '|' && depth === 0) {
-      branches.push(pattern.slice(start, i).trim());
-      start = i + 1;
-    }
-  }
-  branches.push(pattern.slice(start).trim());
-  return branches;
-}
+const splitUnion = (pattern: string): string[] => splitTopLevel(pattern, '|').map((branch) => branch.trim());
+const splitSteps = (path: string): string[] => splitTopLevel(path, '/');
 
 /** `/ClinicalDocument[1]/recordTarget[1]/…`: local names with their rank among same-named siblings. */
 export function locationOf(node: Node): string {
