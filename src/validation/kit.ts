@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { SchematronEngine } from './schematron/engine.js';
 import { loadSchematron } from './schematron/loader.js';
 import type { ValueSets } from './builtin/header-rules.js';
-import { parseTrustedXml } from './xml-parse.js';
+import { parseXml } from './xml-parse.js';
 import { XsdSchema } from './xsd.js';
 
 export class KitError extends Error {
@@ -53,7 +53,7 @@ export class AnsKit {
   valueSets(): ValueSets {
     if (this.sets === undefined) {
       const path = join(this.dir, JDV_J07);
-      const codes = existsSync(path) ? fontoxpath.evaluateXPathToStrings('//Q{urn:ihe:iti:svs:2008}Concept/@code', parseTrustedXml(readFileSync(path, 'utf8'), path)) : undefined;
+      const codes = existsSync(path) ? fontoxpath.evaluateXPathToStrings('//Q{urn:ihe:iti:svs:2008}Concept/@code', parseXml(readFileSync(path, 'utf8'), path)) : undefined;
       this.sets = codes === undefined ? {} : { documentTypes: new Set(codes) };
     }
     return this.sets;

@@ -37,5 +37,30 @@ export function parseXml(text: string, name: string): Document {
   }
 }
 
-/** For files of a kit the user pointed to (schematrons, value sets). */
-export const parseTrustedXml = parseXml;
+/** `/ClinicalDocument[1]/recordTarget[1]/…`: local names with their rank among same-named siblings. */
+export function locationOf(node: Node): string {
+  const steps: string[] = [];
+  let current: Node | null = node;
+  while (current !== null && current.nodeType !== 9) {
+    if (isElement(current)) {
+      const name = current.localName;
+      let rank = 1;
+      for (let sibling = current.previousElementSibling; sibling !== null; sibling = sibling.previousElementSibling) if (sibling.localName === name) rank++;
+      steps.unshift(`${name}[${rank}]`);
+      current = current.parentNode;
+    } else if (current.nodeType === 2) {
+      const attribute = current as unknown as { localName: string; ownerElement: Node | null };
+      steps.unshift(`@${attribute.localName}`);
+      current = attribute.ownerElement;
+    } else {
+      current = current.parentNode;
+    }
+  }
+  return `/${steps.join('/')}`;
+}
+
+/** Where a node is, for a finding: its XPath and, when the parser recorded them, line and column. */
+export function whereOf(node: Node): { location: string; line?: number; column?: number } {
+  const position = positionOf(node);
+  return { location: locationOf(node), ...(position === undefined ? {} : { line: position.line, column: position.column }) };
+}

@@ -8,8 +8,7 @@ import fontoxpath from 'fontoxpath';
 import type { Document, Node } from 'slimdom';
 import { INS_OIDS, isValidNir, NIR_PATTERN } from '../../domain/identifiers.js';
 import type { ValidationIssue } from '../issue.js';
-import { locationOf } from '../schematron/engine.js';
-import { positionOf } from '../xml-parse.js';
+import { whereOf } from '../xml-parse.js';
 
 const NS = { cda: 'urn:hl7-org:v3' } as const;
 const options = { namespaceResolver: (prefix: string) => (prefix === 'cda' ? NS.cda : null) };
@@ -45,8 +44,7 @@ class HeaderContext {
   }
 
   flag(rule: string, node: Node, message: string, hint: string, severity: ValidationIssue['severity'] = 'error'): void {
-    const position = positionOf(node);
-    this.issues.push({ source: 'builtin', severity, rule, message, hint, location: locationOf(node), ...(position === undefined ? {} : { line: position.line, column: position.column }) });
+    this.issues.push({ source: 'builtin', severity, rule, message, hint, ...whereOf(node) });
   }
 
   /** Exactly one (or at least/at most) element at a path, flagged on the parent otherwise. */

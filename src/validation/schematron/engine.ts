@@ -8,10 +8,14 @@
 import { readFileSync } from 'node:fs';
 import fontoxpath from 'fontoxpath';
 import type { Document, Node } from 'slimdom';
-import { parseTrustedXml, positionOf } from '../xml-parse.js';
+import { parseXml, whereOf } from '../xml-parse.js';
+import { ElementIndex, indexVariable, selectorOf, targetNamesOf } from './match-patterns.js';
 import type { Check, MessagePart, Pattern, Rule, Schema, Variable } from './model.js';
+import { ENGINE_NS, STANDARD_PREFIXES, functionNamespace, itemSequence, registerFunctions, type DocumentResolver } from './xpath-functions.js';
 
-const { evaluateXPath, evaluateXPathToBoolean, evaluateXPathToNodes, evaluateXPathToString, createTypedValueFactory, registerCustomXPathFunction, registerXQueryModule } = fontoxpath;
+const { evaluateXPath, evaluateXPathToBoolean, evaluateXPathToNodes, evaluateXPathToString } = fontoxpath;
+
+type Variables = Record<string, unknown>;
 
 export interface SchematronFinding {
   /** `error`: the rule could not be evaluated (an XPath error), reported instead of stopping. */
@@ -34,60 +38,6 @@ export interface SchematronResult {
   readonly firedRules: number;
 }
 
-const FN_NS = 'http://www.w3.org/2005/xpath-functions';
-const ENGINE_NS = 'urn:passerelle:schematron';
-const STANDARD_PREFIXES: Readonly<Record<string, string>> = {
-  fn: FN_NS,
-  xs: 'http://www.w3.org/2001/XMLSchema',
-  xml: 'http://www.w3.org/XML/1998/namespace',
-  math: 'http://www.w3.org/2005/xpath-functions/math',
-  map: 'http://www.w3.org/2005/xpath-functions/map',
-  array: 'http://www.w3.org/2005/xpath-functions/array',
-};
-
-type Variables = Record<string, unknown>;
-const sequence = createTypedValueFactory('item()*');
-
-/** `doc()` and XSLT's `document()`, resolved relative to the schema by the running engine. */
-interface DocumentResolver { resolve(href: string): Document | null }
-
-/** Functions the kit calls that fontoxpath does not provide, or that need the engine. */
-const PROVIDED_FUNCTIONS = new Set(['doc', 'document', 'resolve-QName', 'namespace-uri-for-prefix']);
-
-/** A node's string value (attribute value or text content) as document() takes it. */
-function stringValueOf(item: unknown): string {
-  const text = (item as { textContent?: unknown } | null)?.textContent;
-  return typeof text === 'string' ? text : '';
-}
-
-// fontoxpath's function registry is global to the process, and this module may be loaded more
-// than once (tests load sources and compiled files alike): the mark lives on the global object.
-const REGISTERED = Symbol.for('passerelle.schematron.functions');
-function registerFunctions(): void {
-  const marks = globalThis as unknown as Record<symbol, boolean | undefined>;
-  if (marks[REGISTERED] === true) return;
-  marks[REGISTERED] = true;
-  // fn:matches with flags (fontoxpath has only the two-argument form); the kit uses 'i'.
-  registerCustomXPathFunction({ namespaceURI: ENGINE_NS, localName: 'matches' }, ['xs:string?', 'xs:string', 'xs:string'], 'xs:boolean', (_context, input: string | null, pattern: string, flags: string) =>
-    xpathRegExp(pattern, flags).test(input ?? ''));
-  registerCustomXPathFunction({ namespaceURI: ENGINE_NS, localName: 'namespace-uri-for-prefix' }, ['xs:string?', 'element()'], 'xs:string?', (_context, prefix: string | null, element: { lookupNamespaceURI(prefix: string | null): string | null }) =>
-    element.lookupNamespaceURI(prefix === null || prefix === '' ? null : prefix));
-  // fn:resolve-QName (XPath 2.0 §10.2.1), used by the kit to check xsi:type values.
-  registerXQueryModule(`
-    module namespace p = "${ENGINE_NS}";
-    declare function p:resolve-QName($qname as xs:string?, $element as element()) as xs:QName? {
-      if (empty($qname)) then () else
-      let $lexical := normalize-space($qname)
-      let $prefix := if (contains($lexical, ':')) then substring-before($lexical, ':') else ''
-      let $uri := p:namespace-uri-for-prefix($prefix, $element)
-      return QName(if (empty($uri)) then '' else $uri, $lexical)
-    };`);
-  const resolver = (context: { currentContext: unknown }): DocumentResolver => context.currentContext as DocumentResolver;
-  registerCustomXPathFunction({ namespaceURI: ENGINE_NS, localName: 'doc' }, ['xs:string?'], 'document-node()?', (context, href: string | null) => (href === null ? null : resolver(context).resolve(href)));
-  registerCustomXPathFunction({ namespaceURI: ENGINE_NS, localName: 'document' }, ['item()*'], 'document-node()*', (context, hrefs: unknown[]) =>
-    hrefs.map((h) => resolver(context).resolve(typeof h === 'string' ? h : stringValueOf(h))).filter((d): d is Document => d !== null));
-}
-
 export class SchematronEngine {
   private readonly documents = new Map<string, Document | null>();
   private readonly options: object;
@@ -98,10 +48,7 @@ export class SchematronEngine {
     const resolver: DocumentResolver = { resolve: (href) => this.document(href) };
     this.options = {
       namespaceResolver: (prefix: string) => namespaces.get(prefix) ?? STANDARD_PREFIXES[prefix] ?? null,
-      functionNameResolver: ({ prefix, localName }: { prefix: string; localName: string }, arity: number) => {
-        if (prefix === '' && (PROVIDED_FUNCTIONS.has(localName) || (localName === 'matches' && arity === 3))) return { namespaceURI: ENGINE_NS, localName };
-        return { namespaceURI: prefix === '' ? FN_NS : (namespaces.get(prefix) ?? STANDARD_PREFIXES[prefix] ?? null), localName };
-      },
+      functionNameResolver: ({ prefix, localName }: { prefix: string; localName: string }, arity: number) => ({ namespaceURI: functionNamespace(prefix, localName, arity, namespaces), localName }),
       currentContext: resolver,
       moduleImports: { passerelle: ENGINE_NS },
       language: evaluateXPath.XPATH_3_1_LANGUAGE,
@@ -166,7 +113,6 @@ export class SchematronEngine {
   }
 
   private finding(pattern: Pattern, rule: Rule, check: Check, node: Node, variables: Variables): SchematronFinding {
-    const position = positionOf(node);
     const id = check.id ?? rule.id ?? pattern.id;
     return {
       kind: check.kind,
@@ -175,8 +121,7 @@ export class SchematronEngine {
       message: this.message(check.message, node, variables),
       test: check.test,
       context: rule.context,
-      location: locationOf(node),
-      ...(position === undefined ? {} : { line: position.line, column: position.column }),
+      ...whereOf(node),
     };
   }
 
@@ -202,7 +147,7 @@ export class SchematronEngine {
     const variables: Variables = { ...inherited };
     for (const variable of lets) {
       const value = evaluateXPath(variable.value, context, null, variables, evaluateXPath.ALL_RESULTS_TYPE, this.options) as unknown[];
-      variables[variable.name] = sequence(value, undefined as never);
+      variables[variable.name] = itemSequence(value, undefined as never);
     }
     return variables;
   }
@@ -212,7 +157,7 @@ export class SchematronEngine {
     if (!this.documents.has(url.href)) {
       let document: Document | null = null;
       try {
-        document = parseTrustedXml(readFileSync(url, 'utf8'), url.pathname);
+        document = parseXml(readFileSync(url, 'utf8'), url.pathname);
       } catch {
         // XSLT's document() yields an empty sequence for a resource it cannot read.
       }
@@ -224,178 +169,12 @@ export class SchematronEngine {
 
 /** A rule, let or test that fontoxpath could not evaluate: a finding, so the other rules still run. */
 function evaluationError(rule: Rule, expression: string, node: Node, error: unknown): SchematronFinding {
-  const position = positionOf(node);
   return {
     kind: 'error',
     ...(rule.id === undefined ? {} : { id: rule.id }),
     message: `the schematron could not be evaluated here: ${(error as Error).message.split('\n')[0] ?? ''} (in: ${expression.slice(0, 200)})`,
     test: expression,
     context: rule.context,
-    location: locationOf(node),
-    ...(position === undefined ? {} : { line: position.line, column: position.column }),
+    ...whereOf(node),
   };
-}
-
-const regExps = new Map<string, RegExp>();
-
-/**
- * An XPath regular expression with flags (F&O 3.1 §5.6) as a JavaScript RegExp: s, m, i map
- * directly; x drops white space; q quotes the whole pattern. XPath's \i and \c name-character
- * escapes are approximated by their ASCII subsets.
- */
-function xpathRegExp(pattern: string, flags: string): RegExp {
-  const key = `${flags}\u0000${pattern}`;
-  let regExp = regExps.get(key);
-  if (regExp === undefined) {
-    let source = flags.includes('q') ? pattern.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&') : pattern;
-    if (flags.includes('x') && !flags.includes('q')) source = source.replace(/\s+/g, '');
-    source = source.replace(/\\i/g, '[A-Za-z_:]').replace(/\\c/g, '[-.0-9A-Za-z_:]');
-    const jsFlags = ['s', 'm', 'i'].filter((f) => flags.includes(f)).join('');
-    try {
-      regExp = new RegExp(source, `u${jsFlags}`);
-    } catch {
-      regExp = new RegExp(source, jsFlags);
-    }
-    regExps.set(key, regExp);
-  }
-  return regExp;
-}
-
-interface Selector {
-  readonly selector: string;
-  /** Local names ('*' for any) whose element lists the selector reads from variables. */
-  readonly indexed: readonly string[];
-}
-const selectors = new Map<string, Selector>();
-
-/**
- * The XPath selecting every node an XSLT match pattern matches: each branch of a union, absolute
- * as it is, relative prefixed by `//`. (Wrapping the whole pattern as `//(P)` is correct too, but
- * evaluates an absolute P once per node of the document.) A leading `//name[…]` step reads the
- * elements of that name from the document's index instead of scanning the whole tree, unless its
- * predicates depend on position.
- */
-export function selectorOf(pattern: string): Selector {
-  let selector = selectors.get(pattern);
-  if (selector === undefined) {
-    const indexed: string[] = [];
-    const branches = splitUnion(pattern).map((branch) => {
-      const relative = branch.startsWith('//') ? branch.slice(2) : branch.startsWith('/') ? null : branch;
-      if (relative === null) return branch;
-      const steps = splitSteps(relative);
-      const first = /^(?:([A-Za-z_][\w.-]*):)?([A-Za-z_][\w.-]*|\*)((?:\[.*\])?)$/s.exec((steps[0] ?? '').trim());
-      if (first === null || (first[3] !== undefined && /position\(|last\(|\[\s*\d+\s*\]/.test(first[3]))) return `//${relative}`;
-      const [, prefix, name = '*', predicates = ''] = first;
-      indexed.push(name);
-      const namespaceTest = prefix === undefined ? '' : name === '*' ? `[self::${prefix}:*]` : `[self::${prefix}:${name}]`;
-      return [`$${indexVariable(name)}${namespaceTest}${predicates}`, ...steps.slice(1)].join('/');
-    });
-    selector = { selector: branches.join(' | '), indexed };
-    selectors.set(pattern, selector);
-  }
-  return selector;
-}
-
-const indexVariable = (name: string): string => (name === '*' ? 'passerelle-all-elements' : `passerelle-elements-${name}`);
-
-/** The document's elements by local name, in document order, built once per validation. */
-class ElementIndex {
-  private readonly byName = new Map<string, Node[]>();
-  private readonly all: Node[] = [];
-  private readonly sequences = new Map<string, unknown>();
-
-  constructor(document: Document) {
-    const walk = (node: Node): void => {
-      for (let child = node.firstChild; child !== null; child = child.nextSibling) {
-        if (child.nodeType !== 1) continue;
-        const name = (child as Node & { localName: string }).localName;
-        let list = this.byName.get(name);
-        if (list === undefined) this.byName.set(name, (list = []));
-        list.push(child);
-        this.all.push(child);
-        walk(child);
-      }
-    };
-    walk(document);
-  }
-
-  has(name: string): boolean {
-    return this.byName.has(name);
-  }
-
-  sequence(name: string): unknown {
-    let value = this.sequences.get(name);
-    if (value === undefined) {
-      value = sequence(name === '*' ? this.all : (this.byName.get(name) ?? []), undefined as never);
-      this.sequences.set(name, value);
-    }
-    return value;
-  }
-}
-
-const targetNames = new Map<string, readonly string[] | undefined>();
-
-/**
- * The local names of the elements a pattern can match (the name test of the last step of each
- * union branch), or undefined when a branch can match any name (`*`, `node()`, `/`…).
- */
-export function targetNamesOf(pattern: string): readonly string[] | undefined {
-  if (!targetNames.has(pattern)) {
-    const names: string[] = [];
-    let known = true;
-    for (const branch of splitUnion(pattern)) {
-      const lastStep = splitSteps(branch).pop() ?? '';
-      const nameTest = /^(?:child::)?(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)\s*(?:\[|$)/.exec(lastStep.trim());
-      if (nameTest?.[1] === undefined) known = false;
-      else names.push(nameTest[1]);
-    }
-    targetNames.set(pattern, known ? names : undefined);
-  }
-  return targetNames.get(pattern);
-}
-
-
-/** Splits on a separator outside brackets, parentheses and quotes: union branches, path steps. */
-function splitTopLevel(text: string, separator: '|' | '/'): string[] {
-  const parts: string[] = [];
-  let depth = 0;
-  let quote: string | null = null;
-  let start = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charAt(i);
-    if (quote !== null) {
-      if (c === quote) quote = null;
-    } else if (c === '"' || c === "'") quote = c;
-    else if (c === '[' || c === '(') depth++;
-    else if (c === ']' || c === ')') depth--;
-    else if (c === separator && depth === 0) {
-      parts.push(text.slice(start, i));
-      start = i + 1;
-    }
-  }
-  parts.push(text.slice(start));
-  return parts;
-}
-
-const splitUnion = (pattern: string): string[] => splitTopLevel(pattern, '|').map((branch) => branch.trim());
-const splitSteps = (path: string): string[] => splitTopLevel(path, '/');
-
-/** `/ClinicalDocument[1]/recordTarget[1]/…`: local names with their rank among same-named siblings. */
-export function locationOf(node: Node): string {
-  const steps: string[] = [];
-  let current: Node | null = node;
-  while (current !== null && current.nodeType !== 9) {
-    if (current.nodeType === 1) {
-      const element = current as Node & { localName: string };
-      let rank = 1;
-      for (let sibling = current.previousSibling; sibling !== null; sibling = sibling.previousSibling) {
-        if (sibling.nodeType === 1 && (sibling as Node & { localName: string }).localName === element.localName) rank++;
-      }
-      steps.unshift(`${element.localName}[${rank}]`);
-    } else if (current.nodeType === 2) {
-      steps.unshift(`@${(current as Node & { localName: string }).localName}`);
-    }
-    current = current.nodeType === 2 ? ((current as unknown as { ownerElement: Node | null }).ownerElement) : current.parentNode;
-  }
-  return `/${steps.join('/')}`;
 }

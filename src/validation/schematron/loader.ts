@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 // Types only: the nodes come from slimdom-sax-parser's own copy of slimdom.
 import type { Element, Node } from 'slimdom';
-import { isElement, parseTrustedXml } from '../xml-parse.js';
+import { isElement, parseXml } from '../xml-parse.js';
 import type { Check, MessagePart, Pattern, Rule, Schema, Variable } from './model.js';
 
 export const SCHEMATRON_NS = 'http://purl.oclc.org/dsdl/schematron';
@@ -126,7 +126,7 @@ class Loader {
     } catch (error) {
       throw new SchematronLoadError(`cannot read ${url.pathname}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
     }
-    const root = parseTrustedXml(text, url.pathname).documentElement;
+    const root = parseXml(text, url.pathname).documentElement;
     if (root === null) throw new SchematronLoadError(`${url.pathname} is empty`);
     this.files.set(url.href, root);
     return root;
