@@ -6,6 +6,7 @@
  */
 import fontoxpath from 'fontoxpath';
 import type { Document, Node } from 'slimdom';
+import { DEFAULT_NGAP_ACT_CODES, NGAP_CODE_SYSTEM } from '../../domain/act.js';
 import { INS_OIDS, isValidNir, NIR_PATTERN } from '../../domain/identifiers.js';
 import type { ValidationIssue } from '../issue.js';
 import { whereOf } from '../xml-parse.js';
@@ -14,11 +15,11 @@ const NS = { cda: 'urn:hl7-org:v3' } as const;
 const options = { namespaceResolver: (prefix: string) => (prefix === 'cda' ? NS.cda : null) };
 
 /** CI-SIS templateIds (SM-SCH; IHE XDS-SD for level 1; HL7 France). */
-export const TEMPLATE = { CISIS_HEADER: '1.2.250.1.213.1.1.1.1', HL7_FRANCE: '2.16.840.1.113883.2.8.2.1', XDS_SD: '1.3.6.1.4.1.19376.1.2.20' } as const;
+const TEMPLATE = { CISIS_HEADER: '1.2.250.1.213.1.1.1.1', HL7_FRANCE: '2.16.840.1.113883.2.8.2.1', XDS_SD: '1.3.6.1.4.1.19376.1.2.20' } as const;
 /** LOINC codes of the telemedicine documents (TLM-CR, TLM-DA), whose serviceEvent carries an NGAP code. */
-export const TLM_DOCUMENT_CODES = ['85208-7', '75496-0'] as const;
-export const NGAP_TELEMEDICINE_CODES = ['TCG', 'TC', 'TE1', 'TE2', 'TLD', 'TLL', 'TLM', 'TLS'] as const;
-const NGAP_CODE_SYSTEM = '1.2.250.1.215.200.3.3';
+const TLM_DOCUMENT_CODES = ['85208-7', '75496-0'] as const;
+/** The codes the TLM volets accept (Entete_TLM-CR.sch, Entete_TLM-DA.sch): the domain's default table. */
+const NGAP_TELEMEDICINE_CODES: readonly string[] = DEFAULT_NGAP_ACT_CODES.map((c) => c.code);
 const CONFIDENTIALITY_CODES = ['N', 'R', 'V', 'L', 'M', 'U'];
 const LEVEL1_MEDIA_TYPES = ['application/pdf', 'text/plain'];
 /** HL7 TS: a date, optionally a time to the second (and fraction), optionally an offset. */
@@ -170,7 +171,7 @@ const rules: readonly Check[] = [
     if ((TLM_DOCUMENT_CODES as readonly string[]).includes(c.text('cda:code/@code'))) {
       for (const event of events) {
         const code = c.text('cda:code/@code', event);
-        if (!(NGAP_TELEMEDICINE_CODES as readonly string[]).includes(code) || c.text('cda:code/@codeSystem', event) !== NGAP_CODE_SYSTEM) c.flag('CISIS-TLM-NGAP', c.nodes('cda:code', event)[0] ?? event, `a telemedicine document documents NGAP telemedicine acts: "${code}" is not one of ${NGAP_TELEMEDICINE_CODES.join(', ')} (code system ${NGAP_CODE_SYSTEM})`, 'Use the NGAP code billed for the act, e.g. TCG for a téléconsultation by a general practitioner.');
+        if (!NGAP_TELEMEDICINE_CODES.includes(code) || c.text('cda:code/@codeSystem', event) !== NGAP_CODE_SYSTEM) c.flag('CISIS-TLM-NGAP', c.nodes('cda:code', event)[0] ?? event, `a telemedicine document documents NGAP telemedicine acts: "${code}" is not one of ${NGAP_TELEMEDICINE_CODES.join(', ')} (code system ${NGAP_CODE_SYSTEM})`, 'Use the NGAP code billed for the act, e.g. TCG for a téléconsultation by a general practitioner.');
       }
     }
   },
