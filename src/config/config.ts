@@ -69,6 +69,11 @@ export const ENVIRONMENT = {
   PASSERELLE_KIT_DIR: 'validation.kitDir',
 } as const;
 
+/** A store URL fit to print: the password (and user) of `postgres://user:password@host` hidden. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//***@');
+}
+
 type Source = Readonly<Record<string, string | undefined>>;
 type Obj = Record<string, unknown>;
 

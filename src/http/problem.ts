@@ -6,6 +6,7 @@
 import type { ErrorRequestHandler, Response } from 'express';
 import { ERROR_CATALOGUE, PasserelleError, problemType, type ErrorCode, type Violation } from '../domain/errors.js';
 import type { Logger } from '../support/logger.js';
+import { routeOf } from './request-context.js';
 
 export const PROBLEM_MEDIA_TYPE = 'application/problem+json';
 
@@ -72,7 +73,7 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
       sendProblem(res, requestId, parsed.code, parsed.detail);
       return;
     }
-    logger.error({ requestId, method: req.method, route: (req.route as { path?: unknown } | undefined)?.path, err: { name: (error as Error).name, message: (error as Error).message, stack: (error as Error).stack } }, 'unhandled error');
+    logger.error({ requestId, method: req.method, route: routeOf(req), err: { name: (error as Error).name, message: (error as Error).message, stack: (error as Error).stack } }, 'unhandled error');
     sendProblem(res, requestId, 'internal', 'an internal error occurred; quote the instance id to support');
   };
 }

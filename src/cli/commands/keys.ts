@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { createApiKey } from '../../auth/api-keys.js';
 import { loadConfig } from '../../config/config.js';
 import { PasserelleError, notFound } from '../../domain/errors.js';
-import { isRole, ROLES } from '../../domain/submission.js';
+import { isRole, ROLES, type Role } from '../../domain/submission.js';
 import { openConfiguredStore } from '../../gateway.js';
 import type { CliIo } from '../io.js';
 
@@ -21,21 +21,25 @@ export async function runKeys(args: readonly string[], io: CliIo): Promise<numbe
   if (action !== 'create' && action !== 'list' && action !== 'revoke') {
     throw new PasserelleError('usage', 'keys needs an action: create, list or revoke');
   }
+  // The key to create, once every option is checked (all problems reported together).
+  let create: { tenantId: string; role: Role } | undefined;
   if (action === 'create') {
-    const problems: string[] = [];
-    if (values.tenant === undefined || !TENANT_PATTERN.test(values.tenant)) problems.push('--tenant is required: lower-case letters, digits and dashes');
-    if (values.role === undefined || !isRole(values.role)) problems.push(`--role is required: one of ${ROLES.join(', ')}`);
-    if (problems.length > 0) throw new PasserelleError('usage', problems.join('; '));
+    const tenantId = values.tenant !== undefined && TENANT_PATTERN.test(values.tenant) ? values.tenant : undefined;
+    const role = values.role !== undefined && isRole(values.role) ? values.role : undefined;
+    if (tenantId === undefined || role === undefined) {
+      const problems: string[] = [];
+      if (tenantId === undefined) problems.push('--tenant is required: lower-case letters, digits and dashes');
+      if (role === undefined) problems.push(`--role is required: one of ${ROLES.join(', ')}`);
+      throw new PasserelleError('usage', problems.join('; '));
+    }
+    create = { tenantId, role };
   }
   if (action === 'revoke' && positionals.length !== 1) throw new PasserelleError('usage', 'keys revoke takes one key id');
 
   const store = await openConfiguredStore(config);
   try {
-    if (action === 'create') {
-      const role = values.role;
-      const tenantId = values.tenant;
-      if (role === undefined || !isRole(role) || tenantId === undefined) throw new PasserelleError('usage', 'unreachable');
-      const { record, token } = await createApiKey(store, { tenantId, role, label: values.label ?? '' });
+    if (create !== undefined) {
+      const { record, token } = await createApiKey(store, { ...create, label: values.label ?? '' });
       io.stderr(`Created key ${record.id} for tenant ${record.tenantId} (${record.role}). The key is shown once:\n`);
       io.stdout(`${token}\n`);
     } else if (action === 'list') {

@@ -3,7 +3,7 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { authenticateApiKey, createApiKey } from '../../auth/api-keys.js';
-import { loadConfig, type Config } from '../../config/config.js';
+import { loadConfig, redactUrl, type Config } from '../../config/config.js';
 import { openConfiguredStore, startGateway } from '../../gateway.js';
 import type { Store } from '../../store/store.js';
 import { createLogger } from '../../support/logger.js';
@@ -56,7 +56,7 @@ async function sandboxApiKey(store: Store, config: Config): Promise<string> {
 }
 
 function readyBanner(url: string, config: Config, sandboxKey: string | undefined): string {
-  const lines = [`Passerelle ready on ${url} (store: ${config.store.url.replace(/\/\/[^@/]*@/, '//***@')})`, `  API docs: ${url}/docs`];
+  const lines = [`Passerelle ready on ${url} (store: ${redactUrl(config.store.url)})`, `  API docs: ${url}/docs`];
   if (sandboxKey !== undefined) {
     lines.push(
       `  Sandbox tenant "${SANDBOX_TENANT}" API key (also in ${join(config.dataDir, 'sandbox-api-key')}):`,
