@@ -4,6 +4,7 @@
  */
 import { ERROR_CATALOGUE, PasserelleError } from '../domain/errors.js';
 import type { CliIo } from './io.js';
+import { runCda } from './commands/cda.js';
 import { runConfig } from './commands/config.js';
 import { runKeys } from './commands/keys.js';
 import { runServe } from './commands/serve.js';
@@ -21,6 +22,9 @@ Commands:
   validate [--kit DIR] [--volet NAME] [--format text|json|junit|sarif] [--jobs N] [--max-bytes N] FILE|DIR...
                          validate CDA documents: input checks, XSD and schematrons of the ANS kit
                          (exit 0 all valid, 1 some invalid, 2 usage or unreadable input)
+  cda build --input REPORT.json [--type tlm-cr|tlm-da] [--output FILE] [--pdf FILE] [--now DATE-TIME] [--kit DIR]
+                         build the CI-SIS document of an act report and check it (built-in rules,
+                         plus XSD and schematrons with a kit); --pdf writes the PDF copy
   config check [--config FILE]
                          validate the configuration and print it (secrets hidden)
   help                   show this help
@@ -36,6 +40,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   keys: runKeys,
   config: runConfig,
   validate: runValidate,
+  cda: runCda,
 };
 
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {

@@ -30,6 +30,8 @@ export interface Config {
   readonly store: { readonly url: string; readonly poolMax: number; readonly schema?: string };
   readonly intake: { readonly maxPdfBytes: number; readonly clockSkewMs: number; readonly ngapActCodes: readonly NgapActCode[] };
   readonly log: { readonly level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
+  /** How CDA documents are built: time zone of their own times, body of a report without a PDF. */
+  readonly documents: { readonly timeZone: string; readonly textBodyAs: 'pdf' | 'text' };
   /** The ANS CI-SIS test kit used by `passerelle validate` (and, when set, by the gateway). */
   readonly validation: { readonly kitDir?: string };
   /** Development mode: creates and prints an API key for the sandbox tenant. Never in production. */
@@ -47,6 +49,7 @@ export const DEFAULTS = {
   poolMax: 10,
   logLevel: 'info',
   dataDir: './data',
+  timeZone: 'Europe/Paris',
 } as const;
 
 /** Environment variables and the file key each one overrides. */
@@ -67,7 +70,18 @@ export const ENVIRONMENT = {
   PASSERELLE_LOG_LEVEL: 'log.level',
   PASSERELLE_DATA_DIR: 'dataDir',
   PASSERELLE_KIT_DIR: 'validation.kitDir',
+  PASSERELLE_TIME_ZONE: 'documents.timeZone',
+  PASSERELLE_TEXT_BODY_AS: 'documents.textBodyAs',
 } as const;
+
+function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** A store URL fit to print: the password (and user) of `postgres://user:password@host` hidden. */
 export function redactUrl(url: string): string {
@@ -102,6 +116,10 @@ export function loadConfig(env: Source = process.env, options: LoadOptions = {})
   if (storeSchema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(storeSchema)) {
     problems.push({ pointer: '/store/schema', rule: 'CONFIG_STORE_SCHEMA', message: 'must be a lower-case PostgreSQL identifier', hint: 'e.g. passerelle' });
   }
+  const timeZone = reader.string('PASSERELLE_TIME_ZONE', ['documents', 'timeZone']) ?? DEFAULTS.timeZone;
+  if (!isTimeZone(timeZone)) {
+    problems.push({ pointer: '/documents/timeZone', rule: 'CONFIG_TIME_ZONE', message: `"${timeZone}" is not an IANA time zone`, hint: 'e.g. Europe/Paris, America/Cayenne, Indian/Reunion' });
+  }
   const tls = certFile !== undefined && keyFile !== undefined ? { certFile, keyFile, clientAuth, ...(caFile === undefined ? {} : { caFile }) } : undefined;
 
   const config: Config = {
@@ -123,6 +141,7 @@ export function loadConfig(env: Source = process.env, options: LoadOptions = {})
       ngapActCodes: ngapActCodes(file, problems),
     },
     log: { level: reader.oneOf('PASSERELLE_LOG_LEVEL', ['log', 'level'], ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, DEFAULTS.logLevel) },
+    documents: { timeZone, textBodyAs: reader.oneOf('PASSERELLE_TEXT_BODY_AS', ['documents', 'textBodyAs'], ['pdf', 'text'] as const, 'pdf') },
     validation: kitDir === undefined ? {} : { kitDir },
     dev: options.overrides?.dev ?? false,
     dataDir: reader.string('PASSERELLE_DATA_DIR', ['dataDir']) ?? DEFAULTS.dataDir,

@@ -76,6 +76,15 @@ function patientRules(patient: Obj | undefined): Violation[] {
     });
   }
   if (insValue !== undefined && NIR_PATTERN.test(insValue)) out.push(...insConsistencyRules(insValue, patient));
+  const locals = patient.localIdentifiers;
+  if (ins === undefined && (!Array.isArray(locals) || locals.length === 0)) {
+    out.push({
+      pointer: '/patient',
+      rule: 'PATIENT_IDENTIFIER_REQUIRED',
+      message: 'the patient has neither an INS nor a local identifier',
+      hint: 'The CDA needs at least one patient identifier: send patient.ins, or the local identifier of the patient in your system (IPP, régulation file number) in patient.localIdentifiers.',
+    });
+  }
   const status = asStr(patient.identityStatus);
   if ((status === 'QUALIFIED' || status === 'RECOVERED') && ins === undefined) {
     out.push({

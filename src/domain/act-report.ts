@@ -42,7 +42,10 @@ export interface Professional {
   readonly idNatPs: string;
   readonly familyName: string;
   readonly givenName?: string;
-  readonly prefix?: string;
+  /** JDV_J245 civilité, written in name/prefix. */
+  readonly civility?: 'M' | 'MME';
+  /** JDV_J246 title, written in name/suffix. */
+  readonly title?: 'DR' | 'PR' | 'MC' | 'MG' | 'PC' | 'PG';
   readonly profession: CodedValue;
   readonly specialty?: CodedValue;
   readonly mssanteAddress?: string;
@@ -57,6 +60,15 @@ export type PrimaryCarePhysician =
   | { readonly status: 'KNOWN'; readonly professional: Professional }
   | { readonly status: 'NONE' | 'UNKNOWN'; readonly note?: string };
 
+export interface Treatment {
+  readonly description: string;
+  readonly code?: CodedValue;
+  /** Dates as YYYY-MM-DD. */
+  readonly start?: string;
+  readonly end?: string;
+  readonly dosage?: string;
+}
+
 export interface ActReport {
   readonly externalId?: string;
   readonly act: {
@@ -67,6 +79,7 @@ export interface ActReport {
     readonly end: string;
     readonly modality: 'VIDEO' | 'AUDIO' | 'ASYNCHRONOUS' | 'DEVICE_DATA';
     readonly requestedAt?: string;
+    readonly requestId?: InstanceIdentifier;
   };
   readonly patient: Patient;
   readonly professionals: {
@@ -87,6 +100,10 @@ export interface ActReport {
     readonly pdf?: string;
     readonly text?: string;
     readonly sections?: readonly { readonly code?: CodedValue; readonly title: string; readonly text: string }[];
+  };
+  readonly request?: {
+    readonly reason: string;
+    readonly treatments?: readonly Treatment[];
   };
   readonly actsPerformed: readonly { readonly code: CodedValue; readonly at?: string; readonly performerIdNatPs?: string }[];
   readonly prescriptions: readonly {

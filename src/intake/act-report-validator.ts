@@ -45,13 +45,14 @@ export class ActReportValidator {
   }
 }
 
-// NUL and unpaired UTF-16 surrogates are valid in JSON text but not in PostgreSQL's JSONB, nor in
-// the XML documents built later: refuse them here so that every store behaves alike.
-// eslint-disable-next-line no-control-regex -- matching U+0000 is the point
-const INVALID_TEXT = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+// Control characters (NUL included), U+FFFE/U+FFFF and unpaired UTF-16 surrogates are valid in
+// JSON text but not in XML 1.0 (§2.2), so not in the CDA built later; NUL is not valid in
+// PostgreSQL's JSONB either. Refuse them here so that every store and document behaves alike.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const INVALID_TEXT = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 /** Cheap first pass: most strings hold none of these code units at all. */
-// eslint-disable-next-line no-control-regex -- matching U+0000 is the point
-const SUSPECT_TEXT = /[\u0000\uD800-\uDFFF]/;
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const SUSPECT_TEXT = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uD800-\uDFFF\uFFFE\uFFFF]/;
 const isInvalidText = (text: string): boolean => SUSPECT_TEXT.test(text) && INVALID_TEXT.test(text);
 
 function invalidTextViolations(input: unknown): Violation[] {
@@ -60,12 +61,12 @@ function invalidTextViolations(input: unknown): Violation[] {
     // The PDF's alphabet is base64, checked by the PDF rules: no need to scan its 300 KB again.
     if (pointer === '/report/pdf') return;
     if (typeof value === 'string') {
-      if (isInvalidText(value)) out.push({ pointer, rule: 'TEXT_INVALID_CHARACTER', message: 'contains a NUL character or an unpaired UTF-16 surrogate', hint: 'Send UTF-8 text only; remove control character U+0000.' });
+      if (isInvalidText(value)) out.push({ pointer, rule: 'TEXT_INVALID_CHARACTER', message: 'contains a character XML cannot carry: a control character (U+0000–U+001F other than tab, line feed and carriage return), U+FFFE/U+FFFF or an unpaired UTF-16 surrogate', hint: 'Send UTF-8 text only; remove control characters such as U+0000 or a form feed.' });
     } else if (Array.isArray(value)) {
       value.forEach((item, i) => { visit(item, `${pointer}/${i}`); });
     } else if (typeof value === 'object' && value !== null) {
       for (const [key, item] of Object.entries(value)) {
-        if (isInvalidText(key)) out.push({ pointer, rule: 'TEXT_INVALID_CHARACTER', message: 'a property name contains a NUL character or an unpaired UTF-16 surrogate' });
+        if (isInvalidText(key)) out.push({ pointer, rule: 'TEXT_INVALID_CHARACTER', message: 'a property name contains a control character, U+FFFE/U+FFFF or an unpaired UTF-16 surrogate' });
         else visit(item, `${pointer}/${escapePointer(key)}`);
       }
     }
