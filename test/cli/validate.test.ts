@@ -2,16 +2,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import type { CliIo } from '../../src/cli/io.js';
-import { main } from '../../src/cli/main.js';
+import { runCli as run } from '../support/cli.js';
 import { KIT_DIR, requireShared } from '../support/shared.js';
-
-async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = { stdout: (t) => { stdout += t; }, stderr: (t) => { stderr += t; }, env: { PASSERELLE_LOG_LEVEL: 'silent' }, stopSignal: new Promise(() => undefined) };
-  return { code: await main(argv, io), stdout, stderr };
-}
 
 describe('passerelle validate', function () {
   this.timeout(120_000);

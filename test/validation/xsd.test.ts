@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
+import { requireTool } from '../support/tools.js';
 import { XsdSchema } from '../../src/validation/xsd.js';
 import { KIT_DIR, expectedVerdicts, requireShared } from '../support/shared.js';
 
@@ -28,12 +29,7 @@ describe('XSD validation (libxml2-wasm) against CDA_extended.xsd', function () {
   });
 
   it('agrees with xmllint --noout --nonet --schema run on the same files', function () {
-    let xmllint = true;
-    try { execFileSync('xmllint', ['--version'], { stdio: 'ignore' }); } catch { xmllint = false; }
-    if (!xmllint) {
-      if (process.env.CI === 'true') throw new Error('xmllint (Debian libxml2-utils) is required in CI');
-      this.skip();
-    }
+    requireTool(this, 'xmllint', 'libxml2-utils');
     for (const { file, path } of expectedVerdicts()) {
       let xmllintValid = true;
       try { execFileSync('xmllint', ['--noout', '--nonet', '--schema', xsdPath, path], { stdio: 'ignore' }); } catch { xmllintValid = false; }
