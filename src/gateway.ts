@@ -6,14 +6,20 @@ import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { loadCdaTemplates } from './cda/templates.js';
 import type { Config } from './config/config.js';
 import { createApp } from './http/app.js';
 import { HttpMetrics } from './http/metrics.js';
 import { ActReportIntake } from './intake/accept-act-report.js';
 import { ActReportValidator } from './intake/act-report-validator.js';
+import { BuildStep } from './pipeline/build-step.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
 import type { Logger } from './support/logger.js';
+import { AnsKit } from './validation/kit.js';
+
+/** The name built PDFs carry as their producer. */
+const PRODUCER = 'Passerelle';
 
 export interface Gateway {
   readonly url: string;
@@ -35,7 +41,15 @@ export async function openConfiguredStore(config: Config): Promise<Store> {
 }
 
 export async function startGateway(config: Config, logger: Logger, existingStore?: Store): Promise<Gateway> {
+  // Document types and the kit are checked before anything listens: a broken file stops the start.
+  const templates = loadCdaTemplates();
+  const kit = config.validation.kitDir === undefined ? undefined : new AnsKit(config.validation.kitDir);
   const store = existingStore ?? (await openConfiguredStore(config));
+  const buildStep = new BuildStep({
+    store,
+    logger,
+    factory: { templates, actCodes: config.intake.ngapActCodes, timeZone: config.documents.timeZone, textBodyAs: config.documents.textBodyAs, producer: PRODUCER, ...(kit === undefined ? {} : { kit }) },
+  });
   const validator = new ActReportValidator(() => ({ now: new Date(), clockSkewMs: config.intake.clockSkewMs, maxPdfBytes: config.intake.maxPdfBytes, ngapActCodes: config.intake.ngapActCodes }));
   const metrics = new HttpMetrics();
   const app = createApp({ store, intake: new ActReportIntake(store, validator), logger, metrics, maxBodyBytes: config.http.maxBodyBytes, clientCertificates: config.http.clientCertificates });
@@ -65,7 +79,8 @@ export async function startGateway(config: Config, logger: Logger, existingStore
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `${tls === undefined ? 'http' : 'https'}://${host}:${address.port}`;
-  logger.info({ url, store: store.kind }, 'gateway listening');
+  logger.info({ url, store: store.kind, kit: kit !== undefined }, 'gateway listening');
+  buildStep.start();
 
   return {
     url,
@@ -76,7 +91,9 @@ export async function startGateway(config: Config, logger: Logger, existingStore
         server.close(() => { resolve(); });
         server.closeIdleConnections();
       });
+      await buildStep.stop();
       await store.close();
+      kit?.dispose();
     },
   };
 }

@@ -36,3 +36,13 @@ export function documentIdentity(seed: string, replaced?: ReplacedDocument): Doc
   if (replaced === undefined) return { id, setId: { root: uuidOid(seed, 'set') }, versionNumber: 1 };
   return { id, setId: replaced.setId, versionNumber: replaced.versionNumber + 1, replaces: replaced };
 }
+
+/** An instance identifier as an XDS uniqueId (ITI TF-3 4.2.3.2.26): `root`, or `root^extension`. */
+export function uniqueIdOf(id: II): string {
+  return id.extension === undefined ? id.root : `${id.root}^${id.extension}`;
+}
+
+export function idOfUniqueId(uniqueId: string): II {
+  const at = uniqueId.indexOf('^');
+  return at < 0 ? { root: uniqueId } : { root: uniqueId.slice(0, at), extension: uniqueId.slice(at + 1) };
+}

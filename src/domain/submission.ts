@@ -36,7 +36,7 @@ export function isSubmissionStatus(value: string): value is SubmissionStatus {
 }
 
 /** Event types of the append-only log; later pipeline steps add theirs here. */
-export const SUBMISSION_EVENT_TYPES = ['received', 'validated'] as const;
+export const SUBMISSION_EVENT_TYPES = ['received', 'validated', 'built', 'build-failed'] as const;
 export type SubmissionEventType = (typeof SUBMISSION_EVENT_TYPES)[number];
 
 /** API roles: submitters post reports, support staff read and replay, admins manage keys. */

@@ -83,6 +83,22 @@ export interface SubmissionPage {
   readonly nextCursor?: string;
 }
 
+/** The CDA document built for a submission, with its human-readable copy. */
+export interface DocumentRecord {
+  readonly submissionId: string;
+  /** Document type (tlm-cr…) and volet (TLM-CR_2022.01…). */
+  readonly type: string;
+  readonly volet: string;
+  /** The document's id as an XDS uniqueId: `root`, or `root^extension`. Unique in the store. */
+  readonly documentId: string;
+  readonly setId: string;
+  readonly versionNumber: number;
+  /** The CDA as built (health data: never logged). */
+  readonly xml: Buffer;
+  readonly pdf: Buffer | null;
+  readonly builtAt: Date;
+}
+
 export interface ApiKeyRecord {
   /** Public part of the key, shown in listings and logs (e.g. `k_01J…`). */
   readonly id: string;
@@ -113,6 +129,18 @@ export interface Store {
   listSubmissions(query: ListSubmissionsQuery): Promise<SubmissionPage>;
   /** Undefined when the submission does not exist for this tenant. */
   listEvents(tenantId: string, submissionId: string): Promise<readonly SubmissionEvent[] | undefined>;
+
+  /** Submissions of every tenant waiting for their document (status received), oldest first. */
+  listSubmissionsToBuild(limit: number): Promise<readonly SubmissionRecord[]>;
+  /**
+   * Atomically: the submission goes from received to built, its document is stored and the event
+   * appended. False, and nothing written, when it is no longer received (another worker built it).
+   */
+  recordDocument(document: DocumentRecord, event: NewEvent): Promise<boolean>;
+  /** Atomically: received to failed, with the event saying why. False when no longer received. */
+  recordBuildFailure(submissionId: string, event: NewEvent): Promise<boolean>;
+  /** Undefined when the submission is not the tenant's or has no document yet. */
+  getDocument(tenantId: string, submissionId: string): Promise<DocumentRecord | undefined>;
 
   createApiKey(key: ApiKeyRecord): Promise<void>;
   findApiKey(id: string): Promise<ApiKeyRecord | undefined>;

@@ -11,7 +11,7 @@ import {
   type SubmissionEventType,
   type SubmissionStatus,
 } from '../domain/submission.js';
-import type { ApiKeyRecord, Json, SubmissionEvent, SubmissionRecord, SubmissionSummary } from './store.js';
+import type { ApiKeyRecord, DocumentRecord, Json, SubmissionEvent, SubmissionRecord, SubmissionSummary } from './store.js';
 
 export function toSubmissionStatus(value: string): SubmissionStatus {
   if (!isSubmissionStatus(value)) throw new Error(`unknown submission status "${value}" in the store`);
@@ -70,11 +70,24 @@ export interface ApiKeyRow<T> {
   revoked_at: T | null;
 }
 
+export interface DocumentRow<T> {
+  submission_id: string;
+  type: string;
+  volet: string;
+  document_id: string;
+  set_id: string;
+  version_number: number;
+  xml: Buffer;
+  pdf: Buffer | null;
+  built_at: T;
+}
+
 export interface RowMappers<T, J> {
   readonly toSummary: (row: SummaryRow<T>) => SubmissionSummary;
   readonly toRecord: (row: RecordRow<T, J>) => SubmissionRecord;
   readonly toEvent: (row: EventRow<T, J>) => SubmissionEvent;
   readonly toApiKey: (row: ApiKeyRow<T>) => ApiKeyRecord;
+  readonly toDocument: (row: DocumentRow<T>) => DocumentRecord;
 }
 
 export function rowMappers<T, J>(decode: { readonly time: (value: T) => Date; readonly json: (value: J) => Json }): RowMappers<T, J> {
@@ -107,6 +120,17 @@ export function rowMappers<T, J>(decode: { readonly time: (value: T) => Date; re
       secretHash: row.secret_hash,
       createdAt: decode.time(row.created_at),
       revokedAt: row.revoked_at === null ? null : decode.time(row.revoked_at),
+    }),
+    toDocument: (row) => ({
+      submissionId: row.submission_id,
+      type: row.type,
+      volet: row.volet,
+      documentId: row.document_id,
+      setId: row.set_id,
+      versionNumber: row.version_number,
+      xml: row.xml,
+      pdf: row.pdf,
+      builtAt: decode.time(row.built_at),
     }),
   };
 }

@@ -70,13 +70,14 @@ async function expectAllPresent(store: Store, acknowledged: Map<string, string>)
     expect(stored, `acknowledged submission ${id} lost`).to.not.equal(undefined);
     expect(stored?.idempotencyKey).to.equal(key);
     const events = await store.listEvents('crash', id);
-    expect(events?.map((e) => e.type)).to.deep.equal(['received', 'validated']);
+    // The build step of the restarted gateway may already have built it.
+    expect(events?.map((e) => e.type).slice(0, 2)).to.deep.equal(['received', 'validated']);
   }
-  // Nothing half-written: every stored submission, acknowledged or not, has both events.
+  // Nothing half-written: every stored submission, acknowledged or not, has both intake events.
   let cursor: string | undefined;
   do {
     const page = await store.listSubmissions({ tenantId: 'crash', limit: 200, ...(cursor === undefined ? {} : { cursor }) });
-    for (const s of page.items) expect((await store.listEvents('crash', s.id))?.length, s.id).to.equal(2);
+    for (const s of page.items) expect((await store.listEvents('crash', s.id))?.slice(0, 2).map((e) => e.type), s.id).to.deep.equal(['received', 'validated']);
     cursor = page.nextCursor;
   } while (cursor !== undefined);
 }

@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import type { Role } from '../../src/domain/submission.js';
-import type { ApiKeyRecord, Json, NewSubmission, Store, SubmissionRecord } from '../../src/store/store.js';
+import type { ApiKeyRecord, DocumentRecord, Json, NewSubmission, Store, SubmissionRecord } from '../../src/store/store.js';
 import { encodeCursor } from '../../src/store/pagination.js';
 import { newId } from '../../src/support/new-id.js';
 import { rejection } from './rejection.js';
@@ -381,6 +381,60 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         for (const limit of [0, 201, 1.5, -1]) {
           expect(await rejection(store.listSubmissions({ tenantId: TENANT, limit })), String(limit)).to.be.instanceOf(RangeError);
         }
+      });
+    });
+
+    describe('documents', function () {
+      const aDocument = (submissionId: string, overrides: Partial<DocumentRecord> = {}): DocumentRecord => ({
+        submissionId,
+        type: 'tlm-cr',
+        volet: 'TLM-CR_2022.01',
+        documentId: `2.25.${String(Date.now())}${String(Math.floor(Math.random() * 1e9))}`,
+        setId: '2.25.42',
+        versionNumber: 1,
+        xml: Buffer.from('<ClinicalDocument xmlns="urn:hl7-org:v3">é</ClinicalDocument>'),
+        pdf: Buffer.from([0x25, 0x50, 0x44, 0x46, 0x00, 0xff]),
+        builtAt: at(10_000),
+        ...overrides,
+      });
+      const built = { type: 'built' as const, at: at(10_000), actor: 'worker:build', data: { volet: 'TLM-CR_2022.01' } };
+
+      it('lists the received submissions of every tenant to build, oldest first, and not the others', async function () {
+        const [a, b] = await createMany(2);
+        const [c] = await createMany(1, OTHER_TENANT);
+        expect((await store.listSubmissionsToBuild(10)).map((s) => s.id)).to.deep.equal([a?.id, c?.id, b?.id].sort());
+        await store.recordDocument(aDocument(a?.id ?? ''), built);
+        expect((await store.listSubmissionsToBuild(10)).map((s) => s.id)).to.not.include(a?.id);
+        expect(await store.listSubmissionsToBuild(1)).to.have.length(1);
+      });
+
+      it('records a document once, atomically with the status and the event, and gives it back byte for byte', async function () {
+        const [s] = await createMany(1);
+        const document = aDocument(s?.id ?? '');
+        expect(await store.recordDocument(document, built)).to.equal(true);
+        expect(await store.recordDocument(aDocument(s?.id ?? ''), built)).to.equal(false);
+        expect(await store.getDocument(TENANT, s?.id ?? '')).to.deep.equal(document);
+        expect(await store.getDocument(OTHER_TENANT, s?.id ?? '')).to.equal(undefined);
+        expect((await store.getSubmission(TENANT, s?.id ?? ''))?.status).to.equal('built');
+        expect((await store.listEvents(TENANT, s?.id ?? ''))?.map((e) => [e.seq, e.type])).to.deep.equal([[1, 'received'], [2, 'validated'], [3, 'built']]);
+      });
+
+      it('writes nothing when the document cannot be stored (a document id used twice)', async function () {
+        const [a, b] = await createMany(2);
+        await store.recordDocument(aDocument(a?.id ?? '', { documentId: '2.25.7' }), built);
+        expect(await rejection(store.recordDocument(aDocument(b?.id ?? '', { documentId: '2.25.7' }), built))).to.be.instanceOf(Error);
+        expect((await store.getSubmission(TENANT, b?.id ?? ''))?.status).to.equal('received');
+        expect(await store.listEvents(TENANT, b?.id ?? '')).to.have.length(2);
+      });
+
+      it('records a build failure once, with its event', async function () {
+        const [s] = await createMany(1);
+        const failed = { type: 'build-failed' as const, at: at(9000), actor: 'worker:build', data: { code: 'document-invalid' } };
+        expect(await store.recordBuildFailure(s?.id ?? '', failed)).to.equal(true);
+        expect(await store.recordBuildFailure(s?.id ?? '', failed)).to.equal(false);
+        expect(await store.recordDocument(aDocument(s?.id ?? ''), built)).to.equal(false);
+        expect((await store.getSubmission(TENANT, s?.id ?? ''))?.status).to.equal('failed');
+        expect((await store.listEvents(TENANT, s?.id ?? ''))?.at(-1)).to.deep.include({ seq: 3, type: 'build-failed', data: { code: 'document-invalid' } });
       });
     });
 

@@ -4,7 +4,7 @@ import type { Principal } from '../../auth/api-keys.js';
 import { badRequest, notFound, type Violation } from '../../domain/errors.js';
 import { isId } from '../../domain/ids.js';
 import { isSubmissionStatus, SUBMISSION_STATUSES, type SubmissionStatus } from '../../domain/submission.js';
-import type { Store } from '../../store/store.js';
+import type { DocumentRecord, Store } from '../../store/store.js';
 import { requireRole } from '../auth.js';
 import { eventView, submissionView } from './views.js';
 
@@ -46,7 +46,27 @@ export function submissionRoutes(store: Store): Router {
     res.json({ submissionId: id, items: events.map(eventView) });
   });
 
+  // What was produced, for the submitting platform's own records: the CDA exactly as built, and
+  // its human-readable PDF copy. 404 until the document is built.
+  router.get('/v1/submissions/:id/document', read, async (req, res) => {
+    const document = await documentOf(store, res.locals.principal as Principal, req.params);
+    res.type('application/xml').set('Content-Disposition', `attachment; filename="${document.submissionId}.xml"`).send(document.xml);
+  });
+
+  router.get('/v1/submissions/:id/document.pdf', read, async (req, res) => {
+    const document = await documentOf(store, res.locals.principal as Principal, req.params);
+    if (document.pdf === null) throw notFound('this document has no PDF copy');
+    res.type('application/pdf').set('Content-Disposition', `attachment; filename="${document.submissionId}.pdf"`).send(document.pdf);
+  });
+
   return router;
+}
+
+async function documentOf(store: Store, principal: Principal, params: Record<string, unknown>): Promise<DocumentRecord> {
+  const id = idParam(params);
+  const document = id === undefined ? undefined : await store.getDocument(principal.tenantId, id);
+  if (document === undefined) throw notFound('no document for this submission: it does not exist for this tenant, or is not built yet (see its status)');
+  return document;
 }
 
 /** A well-formed submission id, or undefined (answered as 404: the id space is not revealed). */

@@ -68,4 +68,23 @@ CREATE TABLE api_keys (
 CREATE INDEX api_keys_created_at ON api_keys (created_at, id);
 `,
   },
+  {
+    version: 2,
+    name: 'built documents',
+    sql: `
+CREATE TABLE documents (
+  submission_id TEXT COLLATE "C" PRIMARY KEY REFERENCES submissions (id),
+  type TEXT NOT NULL,
+  volet TEXT NOT NULL,
+  document_id TEXT NOT NULL UNIQUE,
+  set_id TEXT NOT NULL,
+  version_number INTEGER NOT NULL CHECK (version_number > 0),
+  xml BYTEA NOT NULL,
+  pdf BYTEA,
+  built_at TIMESTAMPTZ NOT NULL
+);
+-- The build step looks for received submissions of every tenant, oldest first.
+CREATE INDEX submissions_status_id ON submissions (status, id);
+`,
+  },
 ];

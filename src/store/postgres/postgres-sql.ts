@@ -106,6 +106,28 @@ FROM submissions s LEFT JOIN submission_events e ON e.submission_id = s.id
 WHERE s.tenant_id = $1 AND s.id = $2
 ORDER BY e.seq`;
 
+export const SELECT_SUBMISSIONS_TO_BUILD = `SELECT ${RECORD_COLUMNS} FROM submissions WHERE status = 'received' ORDER BY id LIMIT $1`;
+
+/**
+ * Moves the submission when it is still in the expected status; the row lock it takes orders
+ * the events appended in the same transaction. $1 to, $2 now, $3 id, $4 from.
+ */
+export const TRANSITION_SUBMISSION = 'UPDATE submissions SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4';
+
+/** Appends an event after the submission's last one. $1 id, $2 type, $3 at, $4 actor, $5 data (JSON text). */
+export const APPEND_EVENT = `
+INSERT INTO submission_events (submission_id, seq, type, at, actor, data)
+SELECT $1, COALESCE(MAX(seq), 0) + 1, $2, $3, $4, $5::jsonb FROM submission_events WHERE submission_id = $1`;
+
+const DOCUMENT_COLUMNS = 'submission_id, type, volet, document_id, set_id, version_number, xml, pdf, built_at';
+
+export const INSERT_DOCUMENT = `INSERT INTO documents (${DOCUMENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`;
+
+export const SELECT_DOCUMENT = `
+SELECT ${DOCUMENT_COLUMNS.split(', ').map((c) => `d.${c}`).join(', ')}
+FROM documents d JOIN submissions s ON s.id = d.submission_id
+WHERE s.tenant_id = $1 AND d.submission_id = $2`;
+
 const API_KEY_COLUMNS = 'id, tenant_id, role, label, secret_hash, created_at, revoked_at';
 
 export const INSERT_API_KEY = `INSERT INTO api_keys (${API_KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)`;

@@ -4,11 +4,14 @@
  * idempotency key) and an advisory lock (migrations), never on checks made in JavaScript.
  */
 import pg from 'pg';
+import type { SubmissionStatus } from '../../domain/submission.js';
 import { assertPageLimit, decodeCursor, toPage } from '../pagination.js';
 import type {
   ApiKeyRecord,
   CreateSubmissionResult,
+  DocumentRecord,
   Json,
+  NewEvent,
   ListSubmissionsQuery,
   NewSubmission,
   Store,
@@ -40,9 +43,10 @@ type SummaryRow = rows.SummaryRow<Date>;
 type RecordRow = rows.RecordRow<Date, Json>;
 type EventRow = rows.EventRow<Date, Json>;
 type ApiKeyRow = rows.ApiKeyRow<Date>;
+type DocumentRow = rows.DocumentRow<Date>;
 
 // pg parses TIMESTAMPTZ into Date and JSONB into values already.
-const { toSummary, toRecord, toEvent, toApiKey } = rowMappers<Date, Json>({ time: (value) => value, json: (value) => value });
+const { toSummary, toRecord, toEvent, toApiKey, toDocument } = rowMappers<Date, Json>({ time: (value) => value, json: (value) => value });
 
 export class PostgresStore implements Store {
   readonly kind = 'postgres';
@@ -150,6 +154,29 @@ export class PostgresStore implements Store {
     return result.rows.flatMap((row) => (row.seq === null ? [] : [toEvent(row)]));
   }
 
+  async listSubmissionsToBuild(limit: number): Promise<readonly SubmissionRecord[]> {
+    const result = await this.#pool.query<RecordRow>(sql.SELECT_SUBMISSIONS_TO_BUILD, [limit]);
+    return result.rows.map(toRecord);
+  }
+
+  recordDocument(document: DocumentRecord, event: NewEvent): Promise<boolean> {
+    return this.#transaction(async (client) => {
+      if (!(await transition(client, document.submissionId, 'received', 'built', event))) return false;
+      await client.query(sql.INSERT_DOCUMENT, [document.submissionId, document.type, document.volet, document.documentId, document.setId, document.versionNumber, document.xml, document.pdf, document.builtAt.toISOString()]);
+      return true;
+    });
+  }
+
+  recordBuildFailure(submissionId: string, event: NewEvent): Promise<boolean> {
+    return this.#transaction((client) => transition(client, submissionId, 'received', 'failed', event));
+  }
+
+  async getDocument(tenantId: string, submissionId: string): Promise<DocumentRecord | undefined> {
+    const result = await this.#pool.query<DocumentRow>(sql.SELECT_DOCUMENT, [tenantId, submissionId]);
+    const row = result.rows[0];
+    return row === undefined ? undefined : toDocument(row);
+  }
+
   async createApiKey(key: ApiKeyRecord): Promise<void> {
     await this.#pool.query(sql.INSERT_API_KEY, [
       key.id,
@@ -198,3 +225,10 @@ export class PostgresStore implements Store {
   }
 }
 
+/** Inside a transaction: moves the submission and appends the event, or does nothing and says so. */
+async function transition(client: pg.PoolClient, submissionId: string, from: SubmissionStatus, to: SubmissionStatus, event: NewEvent): Promise<boolean> {
+  const moved = await client.query(sql.TRANSITION_SUBMISSION, [to, event.at.toISOString(), submissionId, from]);
+  if (moved.rowCount !== 1) return false;
+  await client.query(sql.APPEND_EVENT, [submissionId, event.type, event.at.toISOString(), event.actor, JSON.stringify(event.data)]);
+  return true;
+}

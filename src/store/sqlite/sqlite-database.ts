@@ -12,7 +12,9 @@ import { assertPageLimit, decodeCursor, toPage } from '../pagination.js';
 import type {
   ApiKeyRecord,
   CreateSubmissionResult,
+  DocumentRecord,
   Json,
+  NewEvent,
   ListSubmissionsQuery,
   NewSubmission,
   Store,
@@ -45,9 +47,10 @@ type SummaryRow = rows.SummaryRow<string>;
 type RecordRow = rows.RecordRow<string, string>;
 type EventRow = rows.EventRow<string, string>;
 type ApiKeyRow = rows.ApiKeyRow<string>;
+type DocumentRow = rows.DocumentRow<string>;
 
 // SQLite keeps times as ISO-8601 text and JSON as text.
-const { toSummary, toRecord, toEvent, toApiKey } = rowMappers<string, string>({ time: (value) => new Date(value), json: (value) => JSON.parse(value) as Json });
+const { toSummary, toRecord, toEvent, toApiKey, toDocument } = rowMappers<string, string>({ time: (value) => new Date(value), json: (value) => JSON.parse(value) as Json });
 
 interface SubmissionParams {
   id: string;
@@ -69,6 +72,18 @@ interface PageParams {
   limit: number;
 }
 
+interface DocumentParams {
+  submissionId: string;
+  type: string;
+  volet: string;
+  documentId: string;
+  setId: string;
+  versionNumber: number;
+  xml: Buffer;
+  pdf: Buffer | null;
+  builtAt: string;
+}
+
 interface ApiKeyParams {
   id: string;
   tenantId: string;
@@ -87,6 +102,11 @@ function prepareStatements(db: Database.Database) {
     selectSubmission: db.prepare<[string, string], RecordRow>(sql.SELECT_SUBMISSION),
     selectByIdempotencyKey: db.prepare<[string, string], RecordRow>(sql.SELECT_SUBMISSION_BY_IDEMPOTENCY_KEY),
     selectEvents: db.prepare<[string, string], EventRow>(sql.SELECT_EVENTS),
+    selectToBuild: db.prepare<[number], RecordRow>(sql.SELECT_SUBMISSIONS_TO_BUILD),
+    transition: db.prepare<[string, string, string, string]>(sql.TRANSITION_SUBMISSION),
+    appendEvent: db.prepare<[string, string, string, string, string, string]>(sql.APPEND_EVENT),
+    insertDocument: db.prepare<DocumentParams>(sql.INSERT_DOCUMENT),
+    selectDocument: db.prepare<[string, string], DocumentRow>(sql.SELECT_DOCUMENT),
     insertApiKey: db.prepare<ApiKeyParams>(sql.INSERT_API_KEY),
     selectApiKey: db.prepare<[string], ApiKeyRow>(sql.SELECT_API_KEY),
     selectApiKeys: db.prepare<[], ApiKeyRow>(sql.SELECT_API_KEYS),
@@ -211,6 +231,40 @@ export class SqliteDatabase implements Store {
       if (rows.length === 0) return undefined;
       return rows.flatMap((row) => (row.seq === null ? [] : [toEvent(row)]));
     });
+  }
+
+  listSubmissionsToBuild(limit: number): Promise<readonly SubmissionRecord[]> {
+    return settle(() => this.#sql.selectToBuild.all(limit).map(toRecord));
+  }
+
+  recordDocument(document: DocumentRecord, event: NewEvent): Promise<boolean> {
+    return settle(() =>
+      this.#db
+        .transaction(() => {
+          if (!this.#transition(document.submissionId, 'received', 'built', event)) return false;
+          this.#sql.insertDocument.run({ ...document, xml: Buffer.from(document.xml), pdf: document.pdf === null ? null : Buffer.from(document.pdf), builtAt: document.builtAt.toISOString() });
+          return true;
+        })
+        .immediate(),
+    );
+  }
+
+  recordBuildFailure(submissionId: string, event: NewEvent): Promise<boolean> {
+    return settle(() => this.#db.transaction(() => this.#transition(submissionId, 'received', 'failed', event)).immediate());
+  }
+
+  getDocument(tenantId: string, submissionId: string): Promise<DocumentRecord | undefined> {
+    return settle(() => {
+      const row = this.#sql.selectDocument.get(tenantId, submissionId);
+      return row === undefined ? undefined : toDocument(row);
+    });
+  }
+
+  /** Inside a transaction: moves the submission and appends the event, or does nothing and says so. */
+  #transition(submissionId: string, from: SubmissionStatus, to: SubmissionStatus, event: NewEvent): boolean {
+    if (this.#sql.transition.run(to, event.at.toISOString(), submissionId, from).changes !== 1) return false;
+    this.#sql.appendEvent.run(submissionId, event.type, event.at.toISOString(), event.actor, JSON.stringify(event.data), submissionId);
+    return true;
   }
 
   createApiKey(key: ApiKeyRecord): Promise<void> {

@@ -82,6 +82,27 @@ FROM submissions s LEFT JOIN submission_events e ON e.submission_id = s.id
 WHERE s.tenant_id = ? AND s.id = ?
 ORDER BY e.seq`;
 
+export const SELECT_SUBMISSIONS_TO_BUILD = `SELECT ${RECORD_COLUMNS} FROM submissions WHERE status = 'received' ORDER BY id LIMIT ?`;
+
+/** Changes one row when the submission is still in the expected status. Params: to, now, id, from. */
+export const TRANSITION_SUBMISSION = 'UPDATE submissions SET status = ?, updated_at = ? WHERE id = ? AND status = ?';
+
+/** Appends an event after the submission's last one. Params: id, type, at, actor, data, id. */
+export const APPEND_EVENT = `
+INSERT INTO submission_events (submission_id, seq, type, at, actor, data)
+SELECT ?, COALESCE(MAX(seq), 0) + 1, ?, ?, ?, ? FROM submission_events WHERE submission_id = ?`;
+
+const DOCUMENT_COLUMNS = 'submission_id, type, volet, document_id, set_id, version_number, xml, pdf, built_at';
+
+export const INSERT_DOCUMENT = `
+INSERT INTO documents (${DOCUMENT_COLUMNS})
+VALUES (@submissionId, @type, @volet, @documentId, @setId, @versionNumber, @xml, @pdf, @builtAt)`;
+
+export const SELECT_DOCUMENT = `
+SELECT ${DOCUMENT_COLUMNS.split(', ').map((c) => `d.${c}`).join(', ')}
+FROM documents d JOIN submissions s ON s.id = d.submission_id
+WHERE s.tenant_id = ? AND d.submission_id = ?`;
+
 const API_KEY_COLUMNS = 'id, tenant_id, role, label, secret_hash, created_at, revoked_at';
 
 export const INSERT_API_KEY = `

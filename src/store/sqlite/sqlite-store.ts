@@ -8,7 +8,9 @@ import { startWorker } from '../../support/start-worker.js';
 import type {
   ApiKeyRecord,
   CreateSubmissionResult,
+  DocumentRecord,
   ListSubmissionsQuery,
+  NewEvent,
   NewSubmission,
   Store,
   SubmissionEvent,
@@ -103,6 +105,23 @@ export class SqliteStore implements Store {
     return this.#call('listEvents', tenantId, submissionId);
   }
 
+  listSubmissionsToBuild(limit: number): Promise<readonly SubmissionRecord[]> {
+    return this.#call('listSubmissionsToBuild', limit);
+  }
+
+  recordDocument(document: DocumentRecord, event: NewEvent): Promise<boolean> {
+    return this.#call('recordDocument', document, event);
+  }
+
+  recordBuildFailure(submissionId: string, event: NewEvent): Promise<boolean> {
+    return this.#call('recordBuildFailure', submissionId, event);
+  }
+
+  async getDocument(tenantId: string, submissionId: string): Promise<DocumentRecord | undefined> {
+    const document = await this.#call<DocumentRecord | undefined>('getDocument', tenantId, submissionId);
+    return document === undefined ? undefined : { ...document, xml: asBuffer(document.xml), pdf: document.pdf === null ? null : asBuffer(document.pdf) };
+  }
+
   createApiKey(key: ApiKeyRecord): Promise<void> {
     return this.#call('createApiKey', key);
   }
@@ -122,7 +141,10 @@ export class SqliteStore implements Store {
 }
 
 /** A Buffer crosses a thread boundary as a plain Uint8Array; give it back its Buffer type. */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
 function withBufferHash(key: ApiKeyRecord): ApiKeyRecord {
-  const hash: Uint8Array = key.secretHash;
-  return { ...key, secretHash: Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength) };
+  return { ...key, secretHash: asBuffer(key.secretHash) };
 }
