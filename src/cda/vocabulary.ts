@@ -18,19 +18,11 @@ export const CODE_SYSTEM = {
   CONFIDENTIALITY: '2.16.840.1.113883.5.25',
   /** HL7 ActCode: encompassingEncounter/code VR "virtuelle" (TLM-CR example). */
   ACT_CODE: '2.16.840.1.113883.5.4',
-  /** HL7 ParticipationFunction: PCP, the médecin traitant (JDV_J47_FunctionCode_CISIS). */
-  PARTICIPATION_FUNCTION: '2.16.840.1.113883.5.88',
   /** TRE_R85 RolePlaying: 353 "Membre de l'équipe de soins" (JDV_J47, TLM-CR example). */
   ROLE_PLAYING: '1.2.250.1.213.1.6.1.107',
-  /** HL7 ActConsentType, for authorization/consent/code. */
-  ACT_CONSENT_TYPE: '2.16.840.1.113883.5.4',
   /** IPS absent-or-unknown codes (JDV_AbsentOrUnknownMedication_CISIS, 1.2.250.1.213.1.1.5.664). */
   ABSENT_OR_UNKNOWN: '2.16.840.1.113883.5.1150.1',
 } as const;
-
-/** JDV_J245 (civilité) and JDV_J246 (titre) code systems, written as name/prefix and name/suffix. */
-export const CIVILITY_CODES = ['M', 'MME'] as const;
-export const TITLE_CODES = ['DR', 'PR', 'MC', 'MG', 'PC', 'PG'] as const;
 
 /** CDA header templateIds (SM-SCH; DC-GEN). */
 export const TEMPLATE_ID = {
@@ -57,8 +49,6 @@ export const CONFIDENTIALITY = {
 /** The telemedicine encounter: always at a distance (TLM-CR and TLM-DA examples). */
 export const VIRTUAL_ENCOUNTER = { code: 'VR', displayName: 'Virtuelle', codeSystem: CODE_SYSTEM.ACT_CODE } as const;
 
-/** functionCode of a médecin traitant among the information recipients and participants (JDV_J47). */
-export const PRIMARY_CARE_PHYSICIAN_FUNCTION = { code: 'PCP', displayName: 'Médecin traitant', codeSystem: CODE_SYSTEM.PARTICIPATION_FUNCTION } as const;
 /** functionCode of a professional present with the patient (TLM-CR example: the accompanying nurse). */
 export const CARE_TEAM_MEMBER_FUNCTION = { code: '353', displayName: "Membre de l'équipe de soins", codeSystem: CODE_SYSTEM.ROLE_PLAYING } as const;
 

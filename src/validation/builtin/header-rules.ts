@@ -8,14 +8,13 @@ import fontoxpath from 'fontoxpath';
 import type { Document, Node } from 'slimdom';
 import { DEFAULT_NGAP_ACT_CODES, NGAP_CODE_SYSTEM } from '../../domain/act.js';
 import { INS_OIDS, isValidNir, NIR_PATTERN } from '../../domain/identifiers.js';
+import { TEMPLATE_ID } from '../../cda/vocabulary.js';
 import type { ValidationIssue } from '../issue.js';
 import { whereOf } from '../xml-parse.js';
 
 const NS = { cda: 'urn:hl7-org:v3' } as const;
 const options = { namespaceResolver: (prefix: string) => (prefix === 'cda' ? NS.cda : null) };
 
-/** CI-SIS templateIds (SM-SCH; IHE XDS-SD for level 1; HL7 France). */
-const TEMPLATE = { CISIS_HEADER: '1.2.250.1.213.1.1.1.1', HL7_FRANCE: '2.16.840.1.113883.2.8.2.1', XDS_SD: '1.3.6.1.4.1.19376.1.2.20' } as const;
 /** LOINC codes of the telemedicine documents (TLM-CR, TLM-DA), whose serviceEvent carries an NGAP code. */
 const TLM_DOCUMENT_CODES = ['85208-7', '75496-0'] as const;
 /** The codes the TLM volets accept (Entete_TLM-CR.sch, Entete_TLM-DA.sch): the domain's default table. */
@@ -67,13 +66,13 @@ const rules: readonly Check[] = [
   },
   (c) => {
     const roots = c.nodes('cda:templateId/@root').map((n) => n.nodeValue ?? '');
-    if (roots.filter((r) => r === TEMPLATE.CISIS_HEADER).length !== 1) c.flag('CISIS-HDR-TEMPLATE-CISIS', c.root, `templateId ${TEMPLATE.CISIS_HEADER} (CI-SIS header) must appear exactly once`, `Add <templateId root="${TEMPLATE.CISIS_HEADER}"/>.`);
-    if (roots.filter((r) => r === TEMPLATE.HL7_FRANCE).length > 1) c.flag('CISIS-HDR-TEMPLATE-HL7FR', c.root, `templateId ${TEMPLATE.HL7_FRANCE} (HL7 France) may appear only once`, 'Remove the duplicate.');
+    if (roots.filter((r) => r === TEMPLATE_ID.CISIS_HEADER).length !== 1) c.flag('CISIS-HDR-TEMPLATE-CISIS', c.root, `templateId ${TEMPLATE_ID.CISIS_HEADER} (CI-SIS header) must appear exactly once`, `Add <templateId root="${TEMPLATE_ID.CISIS_HEADER}"/>.`);
+    if (roots.filter((r) => r === TEMPLATE_ID.HL7_FRANCE).length > 1) c.flag('CISIS-HDR-TEMPLATE-HL7FR', c.root, `templateId ${TEMPLATE_ID.HL7_FRANCE} (HL7 France) may appear only once`, 'Remove the duplicate.');
     const level1 = c.nodes('cda:component/cda:nonXMLBody').length > 0;
     if (level1) {
-      const others = roots.filter((r) => r !== TEMPLATE.CISIS_HEADER && r !== TEMPLATE.HL7_FRANCE && r !== TEMPLATE.XDS_SD);
-      if (!roots.includes(TEMPLATE.XDS_SD) || others.length > 0) c.flag('CISIS-HDR-TEMPLATE-LEVEL1', c.root, `a level-1 document (nonXMLBody) carries templateId ${TEMPLATE.XDS_SD} instead of its volet's, and only the three templateIds ${TEMPLATE.XDS_SD}, ${TEMPLATE.HL7_FRANCE}, ${TEMPLATE.CISIS_HEADER}`, `Use <templateId root="${TEMPLATE.XDS_SD}"/> and remove ${others.join(', ') || 'nothing else'}.`);
-    } else if (roots.filter((r) => r !== TEMPLATE.CISIS_HEADER && r !== TEMPLATE.HL7_FRANCE).length === 0) {
+      const others = roots.filter((r) => r !== TEMPLATE_ID.CISIS_HEADER && r !== TEMPLATE_ID.HL7_FRANCE && r !== TEMPLATE_ID.XDS_SD);
+      if (!roots.includes(TEMPLATE_ID.XDS_SD) || others.length > 0) c.flag('CISIS-HDR-TEMPLATE-LEVEL1', c.root, `a level-1 document (nonXMLBody) carries templateId ${TEMPLATE_ID.XDS_SD} instead of its volet's, and only the three templateIds ${TEMPLATE_ID.XDS_SD}, ${TEMPLATE_ID.HL7_FRANCE}, ${TEMPLATE_ID.CISIS_HEADER}`, `Use <templateId root="${TEMPLATE_ID.XDS_SD}"/> and remove ${others.join(', ') || 'nothing else'}.`);
+    } else if (roots.filter((r) => r !== TEMPLATE_ID.CISIS_HEADER && r !== TEMPLATE_ID.HL7_FRANCE).length === 0) {
       c.flag('CISIS-HDR-TEMPLATE-VOLET', c.root, 'a structured document names its volet with a templateId', "Add the volet's templateId (e.g. 1.2.250.1.213.1.1.1.38 for TLM-DA).");
     }
   },
