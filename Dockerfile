@@ -25,6 +25,7 @@ COPY --from=build /app/dist dist
 COPY package.json ./
 COPY bin bin
 COPY schemas schemas
+COPY cda-templates cda-templates
 # Example reports: shown in /docs and usable with the sandbox.
 COPY fixtures fixtures
 RUN mkdir -p /data && chown node:node /data
