@@ -7,6 +7,7 @@ import type { CliIo } from './io.js';
 import { runCda } from './commands/cda.js';
 import { runConfig } from './commands/config.js';
 import { runKeys } from './commands/keys.js';
+import { runPki } from './commands/pki.js';
 import { runServe } from './commands/serve.js';
 import { runValidate } from './commands/validate.js';
 
@@ -25,6 +26,9 @@ Commands:
   cda build --input REPORT.json [--type tlm-cr|tlm-da] [--output FILE] [--pdf FILE] [--now DATE-TIME] [--kit DIR]
                          build the CI-SIS document of an act report and check it (built-in rules,
                          plus XSD and schematrons with a kit); --pdf writes the PDF copy
+  pki dev --out DIR [--finess N] [--organisation NAME] [--days N]
+                         write a development PKI imitating IGC-Santé: root and intermediate CAs,
+                         ORG AUTH_CLI and ORG SIGN certificates for a test FINESS, a sandbox server
   config check [--config FILE]
                          validate the configuration and print it (secrets hidden)
   help                   show this help
@@ -41,6 +45,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   config: runConfig,
   validate: runValidate,
   cda: runCda,
+  pki: runPki,
 };
 
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
