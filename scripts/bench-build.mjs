@@ -27,7 +27,7 @@ const withPdf = fixture('teleconsultation');
 withPdf.report.pdf = pdfOfSize(200 * 1024);
 const withText = fixture('teleexpertise');
 const options = (seed) => ({ type: 'tlm-cr', templates, now: new Date(), seed, actCodes: DEFAULT_NGAP_ACT_CODES });
-const factory = { templates, actCodes: DEFAULT_NGAP_ACT_CODES, timeZone: 'Europe/Paris', textBodyAs: 'pdf', producer: 'bench' };
+const factory = { templates, actCodes: DEFAULT_NGAP_ACT_CODES, timeZone: 'Europe/Paris', textBodyAs: 'pdf' };
 
 async function perSecond(run) {
   for (let i = 0; i < 20; i++) await run(i); // warm-up: JIT, pdf-lib fonts

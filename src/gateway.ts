@@ -6,20 +6,18 @@ import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { loadCdaTemplates } from './cda/templates.js';
 import type { Config } from './config/config.js';
 import { createApp } from './http/app.js';
 import { HttpMetrics } from './http/metrics.js';
 import { ActReportIntake } from './intake/accept-act-report.js';
 import { ActReportValidator } from './intake/act-report-validator.js';
 import { BuildStep } from './pipeline/build-step.js';
+import { configuredDocumentFactory } from './pipeline/produce-document.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
 import type { Logger } from './support/logger.js';
 import { AnsKit } from './validation/kit.js';
 
-/** The name built PDFs carry as their producer. */
-const PRODUCER = 'Passerelle';
 
 export interface Gateway {
   readonly url: string;
@@ -42,14 +40,10 @@ export async function openConfiguredStore(config: Config): Promise<Store> {
 
 export async function startGateway(config: Config, logger: Logger, existingStore?: Store): Promise<Gateway> {
   // Document types and the kit are checked before anything listens: a broken file stops the start.
-  const templates = loadCdaTemplates();
   const kit = config.validation.kitDir === undefined ? undefined : new AnsKit(config.validation.kitDir);
+  const factory = configuredDocumentFactory(config, kit);
   const store = existingStore ?? (await openConfiguredStore(config));
-  const buildStep = new BuildStep({
-    store,
-    logger,
-    factory: { templates, actCodes: config.intake.ngapActCodes, timeZone: config.documents.timeZone, textBodyAs: config.documents.textBodyAs, producer: PRODUCER, ...(kit === undefined ? {} : { kit }) },
-  });
+  const buildStep = new BuildStep({ store, logger, factory });
   const validator = new ActReportValidator(() => ({ now: new Date(), clockSkewMs: config.intake.clockSkewMs, maxPdfBytes: config.intake.maxPdfBytes, ngapActCodes: config.intake.ngapActCodes }));
   const metrics = new HttpMetrics();
   const app = createApp({ store, intake: new ActReportIntake(store, validator), logger, metrics, maxBodyBytes: config.http.maxBodyBytes, clientCertificates: config.http.clientCertificates });

@@ -31,9 +31,10 @@ export interface BuildOptions {
   readonly actCodes: readonly NgapActCode[];
   /** Body of a TLM-CR without a PDF: a rendered PDF (default) or the same content as text/plain. */
   readonly textBodyAs?: 'pdf' | 'text';
-  /** Written in the rendered PDF's Producer field. */
-  readonly producer?: string;
 }
+
+/** Written in the Producer and Creator fields of the PDFs Passerelle renders. */
+const PDF_PRODUCER = 'Passerelle';
 
 export interface BuiltDocument {
   readonly type: DocumentType;
@@ -74,6 +75,6 @@ async function levelOneBody(report: ActReport, options: BuildOptions, producedAt
   if (report.report.pdf !== undefined) return { kind: 'nonXML', mediaType: 'application/pdf', content: Buffer.from(report.report.pdf, 'base64') };
   const content = reportContent(report, { producedAt, actCodes: options.actCodes });
   if (options.textBodyAs === 'text') return { kind: 'nonXML', mediaType: 'text/plain', content: Buffer.from(renderText(content), 'utf8') };
-  return { kind: 'nonXML', mediaType: 'application/pdf', content: await renderPdf(content, { producedAt: options.now, producer: options.producer ?? 'Passerelle' }) };
+  return { kind: 'nonXML', mediaType: 'application/pdf', content: await renderPdf(content, { producedAt: options.now, producer: PDF_PRODUCER }) };
 }
 

@@ -9,7 +9,8 @@ import type { NgapActCode } from '../domain/act.js';
 import { PasserelleError, type Violation } from '../domain/errors.js';
 import { buildDocument, type BuiltDocument } from '../cda/build-document.js';
 import type { ReplacedDocument } from '../cda/document-ids.js';
-import type { CdaTemplates, DocumentType } from '../cda/templates.js';
+import { loadCdaTemplates, type CdaTemplates, type DocumentType } from '../cda/templates.js';
+import type { Config } from '../config/config.js';
 import type { ValidationIssue } from '../validation/issue.js';
 import type { AnsKit } from '../validation/kit.js';
 import { validateDocument } from '../validation/validate-document.js';
@@ -20,7 +21,17 @@ export interface DocumentFactory {
   readonly timeZone: string;
   readonly textBodyAs: 'pdf' | 'text';
   readonly kit?: AnsKit;
-  readonly producer: string;
+}
+
+/** The factory the configuration describes; the document types are read (and checked) here. */
+export function configuredDocumentFactory(config: Config, kit?: AnsKit): DocumentFactory {
+  return {
+    templates: loadCdaTemplates(),
+    actCodes: config.intake.ngapActCodes,
+    timeZone: config.documents.timeZone,
+    textBodyAs: config.documents.textBodyAs,
+    ...(kit === undefined ? {} : { kit }),
+  };
 }
 
 export interface DocumentRequest {
@@ -46,7 +57,6 @@ export async function produceDocument(report: ActReport, request: DocumentReques
     ...(request.replaced === undefined ? {} : { replaced: request.replaced }),
     actCodes: factory.actCodes,
     textBodyAs: factory.textBodyAs,
-    producer: factory.producer,
   });
   const checked = validateDocument(document.xml, `${request.type}.xml`, { ...(factory.kit === undefined ? {} : { kit: factory.kit }), volet: document.volet, maxBytes: Number.MAX_SAFE_INTEGER });
   const errors = checked.issues.filter((i) => i.severity === 'error');

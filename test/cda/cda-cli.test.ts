@@ -107,7 +107,7 @@ describe('build, then check', () => {
       const cr = JSON.parse(readFileSync(join(dir, 'tlm-cr.json'), 'utf8')) as { templateIds: { root: string }[] };
       cr.templateIds = cr.templateIds.map((t) => (t.root === '1.2.250.1.213.1.1.1.1' ? { root: '1.2.250.1.999.1' } : t));
       writeFileSync(join(dir, 'tlm-cr.json'), JSON.stringify(cr));
-      const factory = { templates: loadCdaTemplates(dir), actCodes: DEFAULT_NGAP_ACT_CODES, timeZone: 'Europe/Paris', textBodyAs: 'pdf' as const, producer: 'test' };
+      const factory = { templates: loadCdaTemplates(dir), actCodes: DEFAULT_NGAP_ACT_CODES, timeZone: 'Europe/Paris', textBodyAs: 'pdf' as const };
       let error: unknown;
       try { await produceDocument(fixture('teleexpertise') as ActReport, { type: 'tlm-cr', seed: 's', now: BUILD_NOW }, factory); } catch (e) { error = e; }
       expect((error as PasserelleError).code).to.equal('document-invalid');

@@ -97,7 +97,7 @@ describe('the build step', function () {
       const id = newId('sub');
       const at = new Date();
       await store.createSubmission({ id, tenantId: 't', idempotencyKey: null, requestHash: 'h', requestId: 'r', actType: 'TELEEXPERTISE', input: fixture('teleexpertise'), createdAt: at, events: [{ type: 'received', at, actor: 'test', data: {} }] });
-      const step = new BuildStep({ store, logger: createLogger('silent'), factory: { templates: loadCdaTemplates(join(dir, 'templates')), actCodes: DEFAULT_NGAP_ACT_CODES, timeZone: 'Europe/Paris', textBodyAs: 'pdf', producer: 'test' } });
+      const step = new BuildStep({ store, logger: createLogger('silent'), factory: { templates: loadCdaTemplates(join(dir, 'templates')), actCodes: DEFAULT_NGAP_ACT_CODES, timeZone: 'Europe/Paris', textBodyAs: 'pdf' } });
       expect(await step.runOnce()).to.equal(1);
       expect((await store.getSubmission('t', id))?.status).to.equal('failed');
       const failure = (await store.listEvents('t', id))?.at(-1);

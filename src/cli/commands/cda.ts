@@ -7,15 +7,13 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { DOCUMENT_TYPES, loadCdaTemplates, type DocumentType } from '../../cda/templates.js';
+import { DOCUMENT_TYPES, type DocumentType } from '../../cda/templates.js';
 import { loadConfig } from '../../config/config.js';
 import { PasserelleError } from '../../domain/errors.js';
 import { ActReportValidator } from '../../intake/act-report-validator.js';
-import { produceDocument } from '../../pipeline/produce-document.js';
+import { configuredDocumentFactory, produceDocument } from '../../pipeline/produce-document.js';
 import { AnsKit, KitError } from '../../validation/kit.js';
 import type { CliIo } from '../io.js';
-
-const PRODUCER = 'Passerelle';
 
 export async function runCda(args: readonly string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = args;
@@ -63,9 +61,7 @@ export async function runCda(args: readonly string[], io: CliIo): Promise<number
   try {
     // Same input, same clock, same document: the ids derive from the input's bytes and the clock.
     const seed = createHash('sha256').update(bytes).update(now.toISOString()).digest('hex');
-    const { document, issues } = await produceDocument(checked.report, { type, seed, now }, {
-      templates: loadCdaTemplates(), actCodes: config.intake.ngapActCodes, timeZone: config.documents.timeZone, textBodyAs: config.documents.textBodyAs, producer: PRODUCER, ...(kit === undefined ? {} : { kit }),
-    });
+    const { document, issues } = await produceDocument(checked.report, { type, seed, now }, configuredDocumentFactory(config, kit));
     for (const issue of issues) io.stderr(`passerelle cda: ${issue.severity} ${issue.rule ?? issue.source}: ${issue.message}\n`);
     if (values.output === undefined) io.stdout(document.xml.toString('utf8'));
     else writeFileSync(values.output, document.xml);
