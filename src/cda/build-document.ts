@@ -6,7 +6,7 @@
 import type { ActReport } from '../domain/act-report.js';
 import type { NgapActCode } from '../domain/act.js';
 import { PasserelleError } from '../domain/errors.js';
-import { headerProblems, type HeaderContext } from './builders/header.js';
+import type { HeaderContext } from './builders/header.js';
 import { tlmCr } from './builders/tlm-cr.js';
 import { tlmDa, tlmDaProblems } from './builders/tlm-da.js';
 import { documentIdentity, type ReplacedDocument } from './document-ids.js';
@@ -49,7 +49,9 @@ export interface BuiltDocument {
 }
 
 export async function buildDocument(report: ActReport, options: BuildOptions): Promise<BuiltDocument> {
-  const problems = [...headerProblems(report), ...(options.type === 'tlm-da' ? tlmDaProblems(report) : [])];
+  // Intake has checked the report (PATIENT_IDENTIFIER_REQUIRED and the rest); only what a document
+  // type needs beyond a valid report is checked here.
+  const problems = options.type === 'tlm-da' ? tlmDaProblems(report) : [];
   if (problems.length > 0) throw new PasserelleError('document-not-buildable', `the act report cannot be built as a ${options.type.toUpperCase()}`, { violations: problems });
 
   const identity = documentIdentity(`${options.type}:${options.seed}`, options.replaced ?? replacedFromReport(report));

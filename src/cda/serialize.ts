@@ -9,7 +9,7 @@
 import { create } from 'xmlbuilder2';
 import type { XMLBuilder } from 'xmlbuilder2/lib/interfaces.js';
 import type {
-  AssignedProfessional, ClinicalDocument, Code, II, Interval, MedicationEntry, Narrative, NonXmlBody, Organization, PersonName, Section,
+  AssignedProfessional, ClinicalDocument, Code, II, Interval, MedicationEntry, NamePart, Narrative, NonXmlBody, Organization, PersonName, Section,
 } from './model.js';
 import { CDA_TYPE_ID, HL7_NS, XSI_NS } from './vocabulary.js';
 
@@ -137,11 +137,15 @@ function organization(el: XMLBuilder, o: Organization): void {
 function name(parent: XMLBuilder, n: PersonName): void {
   const el = parent.ele('name');
   if (n.prefix !== undefined) el.ele('prefix').txt(n.prefix);
-  // SM-SCH example order: birth names first, then the names in use.
-  for (const part of [...n.family.filter((p) => p.qualifier !== 'CL'), ...n.given.filter((p) => p.qualifier !== 'CL'), ...n.family.filter((p) => p.qualifier === 'CL'), ...n.given.filter((p) => p.qualifier === 'CL')]) {
-    const tag = n.family.includes(part) ? 'family' : 'given';
-    el.ele(tag, part.qualifier === undefined ? {} : { qualifier: part.qualifier }).txt(part.value);
-  }
+  // SM-SCH example order: birth names first, then the names in use (CL).
+  const inUse = (p: NamePart): boolean => p.qualifier === 'CL';
+  const write = (tag: 'family' | 'given', parts: readonly NamePart[]): void => {
+    for (const part of parts) el.ele(tag, part.qualifier === undefined ? {} : { qualifier: part.qualifier }).txt(part.value);
+  };
+  write('family', n.family.filter((p) => !inUse(p)));
+  write('given', n.given.filter((p) => !inUse(p)));
+  write('family', n.family.filter(inUse));
+  write('given', n.given.filter(inUse));
   if (n.suffix !== undefined) el.ele('suffix').txt(n.suffix);
 }
 

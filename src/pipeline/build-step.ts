@@ -115,7 +115,7 @@ export class BuildStep {
     const document = await this.#options.store.getDocument(submission.tenantId, replaces.submissionId);
     if (document !== undefined) return { id: idOfUniqueId(document.documentId), setId: idOfUniqueId(document.setId), versionNumber: document.versionNumber };
     const replaced = await this.#options.store.getSubmission(submission.tenantId, replaces.submissionId);
-    if (replaced !== undefined && (replaced.status === 'received')) return 'wait';
+    if (replaced?.status === 'received') return 'wait';
     throw new PasserelleError('document-not-buildable', 'the replaced submission has no document', {
       violations: [{ pointer: '/replaces/submissionId', rule: 'REPLACED_WITHOUT_DOCUMENT', message: `submission ${replaces.submissionId} has no document to replace (its build failed)`, hint: 'Replace a submission whose document was built, or send a new report.' }],
     });

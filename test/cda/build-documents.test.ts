@@ -109,7 +109,7 @@ describe('CDA documents built from act reports', function () {
     expect(built.setId).to.deep.equal(replaced.setId);
     expect(built.versionNumber).to.equal(replaced.versionNumber + 1);
     expect(built.id.root).to.not.equal(replaced.documentId.root);
-    // A replacement resolved by the gateway (replaces.submissionId) wins over nothing else.
+    // The gateway resolves replaces.submissionId and passes the replaced document's ids.
     const resolved = await build(reportOf('teleconsultation'), 'tlm-cr', { replaced: { id: { root: '2.25.1' }, setId: { root: '2.25.2' }, versionNumber: 4 } });
     expect(resolved.versionNumber).to.equal(5);
     expect(resolved.xml.toString('utf8')).to.contain('<relatedDocument typeCode="RPLC">');

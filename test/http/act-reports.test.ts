@@ -194,6 +194,16 @@ for (const kind of ['sqlite', 'postgres'] as const satisfies readonly StoreKind[
       ]);
     });
 
+    it('refuses control characters XML cannot carry, and a patient the CDA cannot identify', async () => {
+      const r = fixture('regulation');
+      r.report.text = 'page 1\fpage 2';
+      delete r.patient.localIdentifiers;
+      await expectRejected(r, [
+        { pointer: '/patient', rule: 'PATIENT_IDENTIFIER_REQUIRED' },
+        { pointer: '/report/text', rule: 'TEXT_INVALID_CHARACTER' },
+      ]);
+    });
+
     it('refuses filing in the DMP against the patient\'s objection or without a qualified INS', async () => {
       const r = fixture('regulation');
       r.sharing.fileInDmp = true;

@@ -6,7 +6,6 @@
 import type { ActReport, Professional } from '../../domain/act-report.js';
 import type { NgapActCode } from '../../domain/act.js';
 import { ID_NAT_PS_OID, ID_NAT_STRUCT_OID } from '../../domain/identifiers.js';
-import type { Violation } from '../../domain/errors.js';
 import type { DocumentIdentity } from '../document-ids.js';
 import type { AssignedProfessional, ClinicalDocument, Code, II, NamePart, Organization, Participant, Patient, ServiceEvent } from '../model.js';
 import type { TlmCrTemplate, TlmDaTemplate } from '../templates.js';
@@ -45,14 +44,6 @@ export function header(report: ActReport, template: TlmCrTemplate | TlmDaTemplat
       facility: { id: structId(report.organization.idNatStruct), code: report.organization.facilityType, name: report.organization.name },
     },
   };
-}
-
-/** What the document cannot be built without, beyond what intake already checked. */
-export function headerProblems(report: ActReport): Violation[] {
-  if (report.patient.ins === undefined && (report.patient.localIdentifiers ?? []).length === 0) {
-    return [{ pointer: '/patient', rule: 'CDA_PATIENT_ID_MISSING', message: 'the patient has neither an INS nor a local identifier, and patientRole/id is required', hint: 'Send patient.ins or at least one patient.localIdentifiers entry (IPP).' }];
-  }
-  return [];
 }
 
 const psId = (idNatPs: string): II => ({ root: ID_NAT_PS_OID, extension: idNatPs });
