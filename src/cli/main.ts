@@ -9,7 +9,9 @@ import { runConfig } from './commands/config.js';
 import { runKeys } from './commands/keys.js';
 import { runPki } from './commands/pki.js';
 import { runServe } from './commands/serve.js';
+import { runSign } from './commands/sign.js';
 import { runValidate } from './commands/validate.js';
+import { runVerify } from './commands/verify.js';
 
 export const USAGE = `Usage: passerelle <command> [options]
 
@@ -29,6 +31,13 @@ Commands:
   pki dev --out DIR [--finess N] [--organisation NAME] [--days N]
                          write a development PKI imitating IGC-Santé: root and intermediate CAs,
                          ORG AUTH_CLI and ORG SIGN certificates for a test FINESS, a sandbox server
+  sign --type cda|xades|vihf [--p12 FILE --passphrase-file FILE | --cert FILE --key FILE] [--trust CA.pem] [--output FILE] …
+                         sign with the ORG SIGN identity: cda FILE (enveloping signed CDA);
+                         xades --submission-set OID [--profile dmp|sha256] FILE… (submission-set
+                         signature); vihf [--patient INS] [--name-id ID] [--structure-id ID] [--role CODE^SYSTEM]
+  verify --trust CA.pem [--document FILE]… [--submission-set OID] [--at DATE-TIME] [--extract FILE] FILE
+                         verify a signed CDA, a submission-set signature or a VIHF against the CAs
+                         of --trust only (exit 0 valid, 1 invalid with the reason, 2 usage)
   config check [--config FILE]
                          validate the configuration and print it (secrets hidden)
   help                   show this help
@@ -46,6 +55,8 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   validate: runValidate,
   cda: runCda,
   pki: runPki,
+  sign: runSign,
+  verify: runVerify,
 };
 
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {

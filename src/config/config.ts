@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { DEFAULT_NGAP_ACT_CODES, ACT_TYPES, type NgapActCode } from '../domain/act.js';
 import { PasserelleError, type Violation } from '../domain/errors.js';
 import { isRole, type Role } from '../domain/submission.js';
+import type { SigningIdentitySource } from '../signing/identity.js';
 
 export type ClientAuthMode = 'off' | 'optional' | 'required';
 
@@ -34,9 +35,19 @@ export interface Config {
   readonly documents: { readonly timeZone: string; readonly textBodyAs: 'pdf' | 'text' };
   /** The ANS CI-SIS test kit used by `passerelle validate` (and, when set, by the gateway). */
   readonly validation: { readonly kitDir?: string };
+  readonly signing: SigningConfig;
   /** Development mode: creates and prints an API key for the sandbox tenant. Never in production. */
   readonly dev: boolean;
   readonly dataDir: string;
+}
+
+export interface SigningConfig {
+  readonly identity?: SigningIdentitySource;
+  /** PEM bundle of the CA certificates signatures are verified against. */
+  readonly trustFile?: string;
+  /** Algorithms of the XAdES submission-set signature: `dmp` (what DRIMbox sends) or `sha256`. */
+  readonly xadesProfile: 'dmp' | 'sha256';
+  readonly vihfValiditySeconds: number;
 }
 
 export const DEFAULTS = {
@@ -50,6 +61,7 @@ export const DEFAULTS = {
   logLevel: 'info',
   dataDir: './data',
   timeZone: 'Europe/Paris',
+  vihfValiditySeconds: 300,
 } as const;
 
 /** Environment variables and the file key each one overrides. */
@@ -72,6 +84,14 @@ export const ENVIRONMENT = {
   PASSERELLE_KIT_DIR: 'validation.kitDir',
   PASSERELLE_TIME_ZONE: 'documents.timeZone',
   PASSERELLE_TEXT_BODY_AS: 'documents.textBodyAs',
+  PASSERELLE_SIGNING_PKCS12_FILE: 'signing.identity.pkcs12File',
+  PASSERELLE_SIGNING_PASSPHRASE: 'signing.identity.passphrase',
+  PASSERELLE_SIGNING_PASSPHRASE_FILE: 'signing.identity.passphraseFile',
+  PASSERELLE_SIGNING_CERT_FILE: 'signing.identity.certFile',
+  PASSERELLE_SIGNING_KEY_FILE: 'signing.identity.keyFile',
+  PASSERELLE_TRUST_FILE: 'signing.trustFile',
+  PASSERELLE_XADES_PROFILE: 'signing.xadesProfile',
+  PASSERELLE_VIHF_VALIDITY_SECONDS: 'signing.vihfValiditySeconds',
 } as const;
 
 function isTimeZone(name: string): boolean {
@@ -143,6 +163,7 @@ export function loadConfig(env: Source = process.env, options: LoadOptions = {})
     log: { level: reader.oneOf('PASSERELLE_LOG_LEVEL', ['log', 'level'], ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, DEFAULTS.logLevel) },
     documents: { timeZone, textBodyAs: reader.oneOf('PASSERELLE_TEXT_BODY_AS', ['documents', 'textBodyAs'], ['pdf', 'text'] as const, 'pdf') },
     validation: kitDir === undefined ? {} : { kitDir },
+    signing: signingConfig(reader, problems),
     dev: options.overrides?.dev ?? false,
     dataDir: reader.string('PASSERELLE_DATA_DIR', ['dataDir']) ?? DEFAULTS.dataDir,
   };
@@ -153,6 +174,42 @@ export function loadConfig(env: Source = process.env, options: LoadOptions = {})
     throw new PasserelleError('config-invalid', `the configuration has ${problems.length} problem(s):\n${problems.map((p) => `  - ${p.pointer}: ${p.message}${p.hint === undefined ? '' : ` (${p.hint})`}`).join('\n')}`, { violations: problems });
   }
   return config;
+}
+
+function signingConfig(reader: Reader, problems: Violation[]): SigningConfig {
+  const pkcs12File = reader.string('PASSERELLE_SIGNING_PKCS12_FILE', ['signing', 'identity', 'pkcs12File']);
+  const passphrase = reader.string('PASSERELLE_SIGNING_PASSPHRASE', ['signing', 'identity', 'passphrase']);
+  const passphraseFile = reader.string('PASSERELLE_SIGNING_PASSPHRASE_FILE', ['signing', 'identity', 'passphraseFile']);
+  const certFile = reader.string('PASSERELLE_SIGNING_CERT_FILE', ['signing', 'identity', 'certFile']);
+  const keyFile = reader.string('PASSERELLE_SIGNING_KEY_FILE', ['signing', 'identity', 'keyFile']);
+  const trustFile = reader.string('PASSERELLE_TRUST_FILE', ['signing', 'trustFile']);
+  let identity: SigningIdentitySource | undefined;
+  if (pkcs12File !== undefined) {
+    if (certFile !== undefined || keyFile !== undefined) problems.push({ pointer: '/signing/identity', rule: 'CONFIG_SIGNING_IDENTITY', message: 'give a PKCS#12 file or PEM certificate and key files, not both' });
+    if ((passphrase === undefined) === (passphraseFile === undefined)) problems.push({ pointer: '/signing/identity', rule: 'CONFIG_SIGNING_PASSPHRASE', message: 'a PKCS#12 file needs its passphrase, from the environment or from a file (one of them)', hint: 'Set PASSERELLE_SIGNING_PASSPHRASE_FILE (or PASSERELLE_SIGNING_PASSPHRASE).' });
+    identity = { pkcs12File, ...(passphrase === undefined ? {} : { passphrase }), ...(passphraseFile === undefined ? {} : { passphraseFile }) };
+  } else if (certFile !== undefined || keyFile !== undefined) {
+    if (certFile === undefined || keyFile === undefined) problems.push({ pointer: '/signing/identity', rule: 'CONFIG_SIGNING_PEM_PAIR', message: 'a PEM signing identity needs both a certificate and a key file' });
+    else identity = { certFile, keyFile };
+  }
+  if (identity !== undefined && trustFile === undefined) problems.push({ pointer: '/signing/trustFile', rule: 'CONFIG_SIGNING_TRUST', message: 'a signing identity needs the trust store its certificate is checked against', hint: 'Set PASSERELLE_TRUST_FILE to the PEM bundle of the CA certificates (IGC-Santé roots).' });
+  return {
+    ...(identity === undefined ? {} : { identity }),
+    ...(trustFile === undefined ? {} : { trustFile }),
+    xadesProfile: reader.oneOf('PASSERELLE_XADES_PROFILE', ['signing', 'xadesProfile'], ['dmp', 'sha256'] as const, 'dmp'),
+    vihfValiditySeconds: reader.integer('PASSERELLE_VIHF_VALIDITY_SECONDS', ['signing', 'vihfValiditySeconds'], DEFAULTS.vihfValiditySeconds, 30, 3600),
+  };
+}
+
+/** The configuration fit to print: passwords in URLs and the signing passphrase hidden. */
+export function redactConfig(config: Config): unknown {
+  const identity = config.signing.identity;
+  return {
+    ...config,
+    store: { ...config.store, url: redactUrl(config.store.url) },
+    intake: { ...config.intake, ngapActCodes: config.intake.ngapActCodes.map((c) => c.code) },
+    signing: { ...config.signing, ...(identity === undefined ? {} : { identity: 'passphrase' in identity ? { ...identity, passphrase: '***' } : identity }) },
+  };
 }
 
 function readConfigFile(path: string | undefined, problems: Violation[]): Obj {

@@ -4,12 +4,18 @@
  * prints nor serializes its material: a logged identity shows its certificate only.
  */
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { inspect } from 'node:util';
 import * as forgeModule from 'node-forge';
 import { SignatureError } from './signature-xml.js';
 
 // node-forge is CommonJS and attaches its members at run time (see dev-pki.ts).
 const forge = (forgeModule as unknown as { default: typeof forgeModule }).default;
+
+/** Where an identity comes from: a PKCS#12 file and its passphrase (given, or in a file), or PEM files. */
+export type SigningIdentitySource =
+  | { readonly pkcs12File: string; readonly passphrase?: string; readonly passphraseFile?: string }
+  | { readonly certFile: string; readonly keyFile: string };
 
 export interface SigningIdentity {
   readonly key: KeyObject;
@@ -80,6 +86,26 @@ export function identityFromPkcs12(der: Buffer, passphrase: string): SigningIden
     current = issuer;
   }
   return identity(key, signer, chain);
+}
+
+/** Reads the files of `source`; every failure is a SignatureError naming the file, never its content. */
+export function loadSigningIdentity(source: SigningIdentitySource): SigningIdentity {
+  const read = (path: string): Buffer => {
+    try {
+      return readFileSync(path);
+    } catch (error) {
+      throw new SignatureError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+    }
+  };
+  if ('pkcs12File' in source) {
+    const passphrase = source.passphrase ?? (source.passphraseFile === undefined ? '' : read(source.passphraseFile).toString('utf8').replace(/\r?\n$/, ''));
+    try {
+      return identityFromPkcs12(read(source.pkcs12File), passphrase);
+    } catch (error) {
+      throw new SignatureError(`${source.pkcs12File}: ${(error as Error).message}`);
+    }
+  }
+  return identityFromPem(read(source.keyFile).toString('utf8'), read(source.certFile).toString('utf8'));
 }
 
 /** Base64 of a certificate's DER, as XMLDSig's X509Certificate carries it. */

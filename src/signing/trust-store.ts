@@ -5,6 +5,7 @@
  * the KeyInfo key as such).
  */
 import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import * as forgeModule from 'node-forge';
 import { certificatesFromPem } from './identity.js';
 import { SignatureError } from './signature-xml.js';
@@ -18,6 +19,16 @@ export const describeName = (name: string): string => name.split('\n').reverse()
 
 export class TrustStore {
   private constructor(readonly anchors: readonly X509Certificate[]) {}
+
+  static fromFile(path: string): TrustStore {
+    let pem: string;
+    try {
+      pem = readFileSync(path, 'utf8');
+    } catch (error) {
+      throw new SignatureError(`cannot read the trust store ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+    }
+    return TrustStore.fromPem(pem);
+  }
 
   static fromPem(pem: string): TrustStore {
     const anchors = certificatesFromPem(pem);

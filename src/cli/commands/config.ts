@@ -1,6 +1,6 @@
 /** `passerelle config check`: parse and validate the configuration, print it with secrets hidden. */
 import { parseArgs } from 'node:util';
-import { loadConfig, redactUrl } from '../../config/config.js';
+import { loadConfig, redactConfig } from '../../config/config.js';
 import { PasserelleError } from '../../domain/errors.js';
 import type { CliIo } from '../io.js';
 
@@ -9,7 +9,6 @@ export async function runConfig(args: readonly string[], io: CliIo): Promise<num
   if (action !== 'check') throw new PasserelleError('usage', 'config takes one action: check');
   const { values } = parseArgs({ args: rest, options: { config: { type: 'string' } }, strict: true });
   const config = loadConfig(io.env, values.config === undefined ? {} : { overrides: { configFile: values.config } });
-  const shown = { ...config, store: { ...config.store, url: redactUrl(config.store.url) }, intake: { ...config.intake, ngapActCodes: config.intake.ngapActCodes.map((c) => c.code) } };
-  io.stdout(`${JSON.stringify(shown, null, 2)}\nconfiguration OK\n`);
+  io.stdout(`${JSON.stringify(redactConfig(config), null, 2)}\nconfiguration OK\n`);
   return Promise.resolve(0);
 }
