@@ -37,6 +37,7 @@ function postgresBinariesPresent() {
 const needs = [
   { package: 'openssl', reason: 'certificates for the TLS tests', satisfied: () => commandExists('openssl') },
   { package: 'libxml2-utils', reason: 'xmllint, the reference the XSD validation is compared with', satisfied: () => commandExists('xmllint') },
+  { package: 'xmlsec1', reason: 'xmlsec1, the reference the XML signatures are checked against', satisfied: () => commandExists('xmlsec1') },
   { package: 'poppler-utils', reason: 'pdftotext, to read back the PDFs the builder renders', satisfied: () => commandExists('pdftotext') },
   { package: 'postgresql', reason: 'a private PostgreSQL server for the store tests', satisfied: async () => (await portOpen(POSTGRES_HOST, POSTGRES_PORT)) || postgresBinariesPresent() },
 ];

@@ -12,6 +12,7 @@ import { HttpMetrics } from './http/metrics.js';
 import { ActReportIntake } from './intake/accept-act-report.js';
 import { ActReportValidator } from './intake/act-report-validator.js';
 import { BuildStep } from './pipeline/build-step.js';
+import { loadSigner } from './signing/configured-signer.js';
 import { configuredDocumentFactory } from './pipeline/produce-document.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
@@ -42,6 +43,9 @@ export async function startGateway(config: Config, logger: Logger, existingStore
   // Document types and the kit are checked before anything listens: a broken file stops the start.
   const kit = config.validation.kitDir === undefined ? undefined : new AnsKit(config.validation.kitDir);
   const factory = configuredDocumentFactory(config, kit);
+  // The signing identity is checked before anything listens too: unreadable, not chaining to the
+  // trust store or expired, the gateway does not start.
+  const { identity } = config.signing.identity === undefined || config.signing.trustFile === undefined ? { identity: undefined } : loadSigner(config.signing.identity, config.signing.trustFile, new Date());
   const store = existingStore ?? (await openConfiguredStore(config));
   const buildStep = new BuildStep({ store, logger, factory });
   const validator = new ActReportValidator(() => ({ now: new Date(), clockSkewMs: config.intake.clockSkewMs, maxPdfBytes: config.intake.maxPdfBytes, ngapActCodes: config.intake.ngapActCodes }));
@@ -73,7 +77,7 @@ export async function startGateway(config: Config, logger: Logger, existingStore
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `${tls === undefined ? 'http' : 'https'}://${host}:${address.port}`;
-  logger.info({ url, store: store.kind, kit: kit !== undefined }, 'gateway listening');
+  logger.info({ url, store: store.kind, kit: kit !== undefined, signingCertificate: identity?.certificate.subject.replace(/\n/g, ', '), signingCertificateValidTo: identity?.certificate.validTo }, 'gateway listening');
   buildStep.start();
 
   return {

@@ -82,6 +82,16 @@ describe('passerelle sign and verify', function () {
     expect((await runCli(['verify', file('signed.xml')], env)).code).to.equal(2);
   });
 
+  it('configures the identity from the environment: every problem listed, the passphrase never printed', async () => {
+    const broken = await runCli(['config', 'check'], { ...env, PASSERELLE_SIGNING_PKCS12_FILE: join(pki, 'org-sign.p12') });
+    expect(broken.code).to.equal(3);
+    expect(broken.stderr).to.contain('needs its passphrase').and.contain('needs the trust store');
+    const passphrase = readFileSync(join(pki, 'pkcs12-passphrase'), 'utf8').trim();
+    const ok = await runCli(['config', 'check'], { ...env, PASSERELLE_SIGNING_PKCS12_FILE: join(pki, 'org-sign.p12'), PASSERELLE_SIGNING_PASSPHRASE: passphrase, PASSERELLE_TRUST_FILE: join(pki, 'trust.pem') });
+    expect(ok.code, ok.stderr).to.equal(0);
+    expect(ok.stdout).to.contain('"passphrase": "***"').and.not.contain(passphrase);
+  });
+
   it('loads identities from PKCS#12 and PEM that never show their key when logged', () => {
     const passphrase = readFileSync(join(pki, 'pkcs12-passphrase'), 'utf8').trim();
     const fromP12 = identityFromPkcs12(readFileSync(join(pki, 'org-sign.p12')), passphrase);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isValidFiness } from '../../domain/identifiers.js';
 import { PasserelleError } from '../../domain/errors.js';
-import { createDevPki, toPkcs12, type PemIdentity } from '../../signing/dev-pki.js';
+import { createDevPki, toPkcs12, type DevPkiOptions, type PemIdentity } from '../../signing/dev-pki.js';
 import type { CliIo } from '../io.js';
 
 export function runPki(args: readonly string[], io: CliIo): Promise<number> {
@@ -30,24 +30,7 @@ export function runPki(args: readonly string[], io: CliIo): Promise<number> {
   const out = values.out;
   if (existsSync(join(out, 'root-ca.pem'))) throw new PasserelleError('usage', `${out} already holds a PKI (root-ca.pem); choose another folder or remove it`);
 
-  const pki = createDevPki({ finess: values.finess, organisation: values.organisation, now: new Date(), validityDays: days });
-  const passphrase = randomBytes(24).toString('base64url');
-  mkdirSync(out, { recursive: true, mode: 0o700 });
-  const write = (name: string, content: string | Buffer, secret = false): void => {
-    writeFileSync(join(out, name), content, { mode: secret ? 0o600 : 0o644 });
-  };
-  write('root-ca.pem', pki.root);
-  write('intermediate-ca.pem', pki.intermediate);
-  write('trust.pem', pki.root);
-  write('pkcs12-passphrase', `${passphrase}\n`, true);
-  const identity = (name: string, id: PemIdentity): void => {
-    write(`${name}.pem`, [id.certificate, ...id.chain].join(''));
-    write(`${name}.key`, id.key, true);
-    write(`${name}.p12`, toPkcs12(id, passphrase, name), true);
-  };
-  identity('org-auth', pki.orgAuth);
-  identity('org-sign', pki.orgSign);
-  identity('server', pki.server);
+  writeDevPki(out, { finess: values.finess, organisation: values.organisation, now: new Date(), validityDays: days });
   io.stdout(`development PKI for FINESS ${values.finess} written to ${out}:
   trust.pem (root CA), intermediate-ca.pem
   org-auth.{pem,key,p12}   ORG AUTH_CLI: TLS client authentication (DMP, MSSanté)
@@ -57,4 +40,29 @@ export function runPki(args: readonly string[], io: CliIo): Promise<number> {
 Never use it outside development: it imitates IGC-Santé and is trusted by nothing else.
 `);
   return Promise.resolve(0);
+}
+
+/** File names of a development PKI folder, as `serve --dev` and the sandboxes read them. */
+export const DEV_PKI_FILES = { trust: 'trust.pem', passphrase: 'pkcs12-passphrase', orgSign: 'org-sign.p12', orgAuth: 'org-auth.p12', server: 'server.p12' } as const;
+
+/** Writes a development PKI to `out`: PEM and PKCS#12 of each identity, keys owner-readable only. */
+export function writeDevPki(out: string, options: DevPkiOptions): void {
+  const pki = createDevPki(options);
+  const passphrase = randomBytes(24).toString('base64url');
+  mkdirSync(out, { recursive: true, mode: 0o700 });
+  const write = (name: string, content: string | Buffer, secret = false): void => {
+    writeFileSync(join(out, name), content, { mode: secret ? 0o600 : 0o644 });
+  };
+  write('root-ca.pem', pki.root);
+  write('intermediate-ca.pem', pki.intermediate);
+  write(DEV_PKI_FILES.trust, pki.root);
+  write(DEV_PKI_FILES.passphrase, `${passphrase}\n`, true);
+  const identity = (name: string, id: PemIdentity): void => {
+    write(`${name}.pem`, [id.certificate, ...id.chain].join(''));
+    write(`${name}.key`, id.key, true);
+    write(`${name}.p12`, toPkcs12(id, passphrase, name), true);
+  };
+  identity('org-auth', pki.orgAuth);
+  identity('org-sign', pki.orgSign);
+  identity('server', pki.server);
 }

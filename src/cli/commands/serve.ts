@@ -1,6 +1,6 @@
 /** `passerelle serve`: run the HTTP API until SIGINT/SIGTERM. */
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { authenticateApiKey, createApiKey } from '../../auth/api-keys.js';
 import { loadConfig, redactUrl, type Config } from '../../config/config.js';
@@ -8,8 +8,11 @@ import { openConfiguredStore, startGateway } from '../../gateway.js';
 import type { Store } from '../../store/store.js';
 import { createLogger } from '../../support/logger.js';
 import type { CliIo } from '../io.js';
+import { DEV_PKI_FILES, writeDevPki } from './pki.js';
 
 export const SANDBOX_TENANT = 'sandbox';
+/** FINESS of the development structure (its check digit is right; it is the ANS examples' one). */
+const DEV_FINESS = '750803447';
 
 export async function runServe(args: readonly string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({
@@ -17,7 +20,7 @@ export async function runServe(args: readonly string[], io: CliIo): Promise<numb
     options: { dev: { type: 'boolean' }, port: { type: 'string' }, store: { type: 'string' }, config: { type: 'string' } },
     strict: true,
   });
-  const config = loadConfig(io.env, {
+  const loaded = loadConfig(io.env, {
     overrides: {
       ...(values.dev === true ? { dev: true } : {}),
       ...(values.port === undefined ? {} : { port: Number(values.port) }),
@@ -25,6 +28,7 @@ export async function runServe(args: readonly string[], io: CliIo): Promise<numb
       ...(values.config === undefined ? {} : { configFile: values.config }),
     },
   });
+  const config = loaded.dev ? withDevSigning(loaded) : loaded;
   const logger = createLogger(config.log.level);
   const store = await openConfiguredStore(config);
   const sandboxKey = config.dev ? await sandboxApiKey(store, config) : undefined;
@@ -55,8 +59,23 @@ async function sandboxApiKey(store: Store, config: Config): Promise<string> {
   return token;
 }
 
+/**
+ * Development mode signs with a development PKI kept in the data directory (made on first start,
+ * then reused), unless a signing identity is configured.
+ */
+function withDevSigning(config: Config): Config {
+  if (config.signing.identity !== undefined) return config;
+  const dir = join(config.dataDir, 'pki');
+  if (!existsSync(join(dir, DEV_PKI_FILES.trust))) writeDevPki(dir, { finess: DEV_FINESS, organisation: 'ETABLISSEMENT DE DEVELOPPEMENT PASSERELLE', now: new Date(), validityDays: 365 });
+  return {
+    ...config,
+    signing: { ...config.signing, identity: { pkcs12File: join(dir, DEV_PKI_FILES.orgSign), passphraseFile: join(dir, DEV_PKI_FILES.passphrase) }, trustFile: join(dir, DEV_PKI_FILES.trust) },
+  };
+}
+
 function readyBanner(url: string, config: Config, sandboxKey: string | undefined): string {
   const lines = [`Passerelle ready on ${url} (store: ${redactUrl(config.store.url)})`, `  API docs: ${url}/docs`];
+  if (config.dev && config.signing.trustFile !== undefined) lines.push(`  Development PKI (ORG SIGN, ORG AUTH_CLI, sandbox server): ${dirname(config.signing.trustFile)}`);
   if (sandboxKey !== undefined) {
     lines.push(
       `  Sandbox tenant "${SANDBOX_TENANT}" API key (also in ${join(config.dataDir, 'sandbox-api-key')}):`,
