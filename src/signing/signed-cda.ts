@@ -17,7 +17,15 @@ import { completeSignature, keyInfoXml, signedInfoTemplateXml, verifySignature }
 export const SIGNED_CDA_OBJECT_ID = 'ClinicalDocument';
 /** What may come before the root element: a byte-order mark, the declaration, PIs, comments. */
 const PROLOG = /^\uFEFF?(\s|<\?[\s\S]*?\?>|<!--[\s\S]*?-->)*/;
-const EPILOG = /(\s|<\?[\s\S]*?\?>|<!--[\s\S]*?-->)*$/;
+
+/** The text without what follows the root element's end tag: white space, PIs, comments. */
+function withoutEpilog(text: string): string {
+  for (let end = text.trimEnd(); ;) {
+    const cut = end.endsWith('-->') ? end.lastIndexOf('<!--') : end.endsWith('?>') ? end.lastIndexOf('<?') : -1;
+    if (cut < 0) return end;
+    end = end.slice(0, cut).trimEnd();
+  }
+}
 const UTF8_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n';
 
 /**
@@ -25,7 +33,7 @@ const UTF8_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n';
  * such as a stylesheet, comments) is not part of a signed CDA, which has ds:Signature for root.
  */
 export function signCda(cda: Buffer, identity: SigningIdentity): Buffer {
-  const element = cda.toString('utf8').replace(PROLOG, '').replace(EPILOG, '');
+  const element = withoutEpilog(cda.toString('utf8').replace(PROLOG, ''));
   if (!/^<(\w[\w.-]*:)?ClinicalDocument[\s>]/.test(element)) throw new SignatureError('the document to sign is not a ClinicalDocument');
   const template = `${UTF8_DECLARATION}<ds:Signature xmlns:ds="${XMLDSIG_NS}">${signedInfoTemplateXml({
     canonicalization: C14N.exclusive,

@@ -68,6 +68,15 @@ describe('signatures: signed CDA, XAdES submission set, VIHF', function () {
       expect(verified.signer.subject).to.contain('ORG SIGN');
     });
 
+    it('a signed CDA of a document with a prolog and an epilog signs the ClinicalDocument element alone', () => {
+      const element = cda.toString('utf8').replace(/^<\?xml[^>]*\?>\s*/, '');
+      const decorated = Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>\n<?xml-stylesheet type="text/xsl" href="cda.xsl"?>\n<!-- built by a test -->\n${element}\n<!-- end -->\n<?pi after?>\n`);
+      const signed = signCda(decorated, ours.identity);
+      expect(signed.toString('utf8')).to.not.contain('xml-stylesheet').and.not.contain('built by a test');
+      expect(verifySignedCda(signed, ours.trust, now).document.equals(cda)).to.equal(true);
+      expect(xmlsecVerify(signed, ours.rootFile).ok).to.equal(true);
+    });
+
     for (const profile of ['dmp', 'sha256'] as const) {
       it(`a XAdES submission-set signature (${profile} profile), whose Manifest digest of the CDA is libxml2's canonical form`, () => {
         const signature = xades(profile);
