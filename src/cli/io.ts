@@ -1,3 +1,21 @@
+import { readFileSync, statSync } from 'node:fs';
+import { PasserelleError } from '../domain/errors.js';
+
+/** Largest file a command reads whole (a signed CDA around a 10 MiB PDF is about 14 MB). */
+const MAX_INPUT_FILE_BYTES = 64 * 1024 * 1024;
+
+/** A file named on the command line; unreadable or too large, it is a usage error naming the file and the cause. */
+export function readInputFile(path: string): Buffer {
+  try {
+    const size = statSync(path).size;
+    if (size > MAX_INPUT_FILE_BYTES) throw new PasserelleError('payload-too-large', `${path} is ${String(size)} bytes, more than the ${String(MAX_INPUT_FILE_BYTES)} a command reads`);
+    return readFileSync(path);
+  } catch (error) {
+    if (error instanceof PasserelleError) throw error;
+    throw new PasserelleError('usage', `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+}
+
 /** What a command may touch of the outside world, passed in so tests can capture it. */
 export interface CliIo {
   readonly stdout: (text: string) => void;

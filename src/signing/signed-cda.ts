@@ -5,13 +5,12 @@
  *
  * The ClinicalDocument is spliced in as text: extracted again, it is byte-for-byte what was built.
  */
-import type { X509Certificate } from 'node:crypto';
 import { C14N, DIGEST, HL7_V3_NS, SIGNATURE, XMLDSIG_NS } from './algorithms.js';
 import { canonicalize } from './canonicalize.js';
 import type { SigningIdentity } from './identity.js';
 import { SignatureError, elementChildren, isDsig, offsetOf, parseSignedXml } from './signature-xml.js';
 import type { TrustStore } from './trust-store.js';
-import { completeSignature, keyInfoXml, signedInfoTemplateXml, verifySignature } from './xmldsig.js';
+import { keyInfoXml, signRootTemplate, signedInfoTemplateXml, verifySignature, type Signatory } from './xmldsig.js';
 
 /** Id of the ds:Object enveloping the document; the one Reference points to it. */
 export const SIGNED_CDA_OBJECT_ID = 'ClinicalDocument';
@@ -40,13 +39,10 @@ export function signCda(cda: Buffer, identity: SigningIdentity): Buffer {
     signature: SIGNATURE.rsaSha256,
     references: [{ uri: `#${SIGNED_CDA_OBJECT_ID}`, transforms: [{ algorithm: C14N.exclusive }], digest: DIGEST.sha256 }],
   })}${keyInfoXml(identity)}<ds:Object Id="${SIGNED_CDA_OBJECT_ID}">${element}</ds:Object></ds:Signature>`;
-  const parsed = parseSignedXml(template);
-  return Buffer.from(completeSignature(parsed, template, parsed.root, identity));
+  return signRootTemplate(template, identity);
 }
 
-export interface VerifiedCda {
-  readonly signer: X509Certificate;
-  readonly chain: readonly X509Certificate[];
+export interface VerifiedCda extends Signatory {
   /** The ClinicalDocument as it stands in the signed file, with a UTF-8 XML declaration. */
   readonly document: Buffer;
 }

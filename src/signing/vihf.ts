@@ -8,7 +8,7 @@ import { C14N, DIGEST, ENVELOPED_SIGNATURE, HL7_V3_NS, SAML, SAML2_NS, SIGNATURE
 import type { SigningIdentity } from './identity.js';
 import { SignatureError, elementChildren, escapeXml, isDsig, parseSignedXml, textOnly } from './signature-xml.js';
 import type { TrustStore } from './trust-store.js';
-import { completeSignature, keyInfoXml, signedInfoTemplateXml, verifySignature } from './xmldsig.js';
+import { completeSignature, keyInfoXml, signedInfoTemplateXml, verifySignature, type Signatory } from './xmldsig.js';
 
 /** A coded value carried as an HL7 v3 CE in an AttributeValue (role, purpose of use). */
 export interface VihfCode {
@@ -103,9 +103,7 @@ export function signVihf(attributes: VihfAttributes, identity: SigningIdentity, 
   return Buffer.from(completeSignature(parsed, text, signatureElement, identity));
 }
 
-export interface VerifiedVihf {
-  readonly signer: X509Certificate;
-  readonly chain: readonly X509Certificate[];
+export interface VerifiedVihf extends Signatory {
   readonly id: string;
   readonly issuer: string;
   readonly nameId: string;

@@ -12,7 +12,7 @@ import { referencedOctets, type Transform } from './canonicalize.js';
 import type { SigningIdentity } from './identity.js';
 import { SignatureError, elementChildren, escapeXml, isDsig, parseSignedXml, strictBase64, textOnly } from './signature-xml.js';
 import { describeName, type TrustStore } from './trust-store.js';
-import { completeSignature, digestBase64, keyInfoXml, parseTransforms, referenceXml, signedInfoTemplateXml, verifySignature } from './xmldsig.js';
+import { digestBase64, keyInfoXml, parseTransforms, referenceXml, signRootTemplate, signedInfoTemplateXml, verifySignature, type Signatory } from './xmldsig.js';
 
 export interface XadesProfile {
   readonly canonicalization: C14nAlgorithm;
@@ -95,13 +95,10 @@ export function signSubmissionSet(set: SubmissionSetToSign, identity: SigningIde
       { uri: `#${SIGNED_PROPERTIES_ID}`, type: REFERENCE_TYPE.signedProperties111, transforms: [{ algorithm: profile.canonicalization }], digest: profile.digest },
     ],
   })}${keyInfoXml(identity)}<ds:Object><ds:SignatureProperties><ds:SignatureProperty Id="purposeOfSignature" Target="#${set.signatureId}">${PURPOSE_OF_SIGNATURE_SOURCE}</ds:SignatureProperty></ds:SignatureProperties></ds:Object><ds:Object><ds:Manifest Id="${MANIFEST_ID}">${manifest}</ds:Manifest></ds:Object><ds:Object><xades:QualifyingProperties xmlns:xades="${XADES_111_NS}" Target="#${set.signatureId}">${signedProperties}</xades:QualifyingProperties></ds:Object></ds:Signature>`;
-  const parsed = parseSignedXml(template);
-  return Buffer.from(completeSignature(parsed, template, parsed.root, identity));
+  return signRootTemplate(template, identity);
 }
 
-export interface VerifiedSubmissionSetSignature {
-  readonly signer: X509Certificate;
-  readonly chain: readonly X509Certificate[];
+export interface VerifiedSubmissionSetSignature extends Signatory {
   readonly signingTime: Date;
   readonly submissionSetUniqueId: string;
   /** The uniqueIds of the documents whose digests were checked. */

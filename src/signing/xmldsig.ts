@@ -11,7 +11,7 @@ import { createHash, sign as rsaSign, timingSafeEqual, verify as rsaVerify, X509
 import { C14N, DIGEST, DIGEST_NODE_NAME, ENVELOPED_SIGNATURE, SIGNATURE_NODE_NAME, XMLDSIG_NS, type C14nAlgorithm, type DigestAlgorithm, type SignatureAlgorithm } from './algorithms.js';
 import { canonicalize, isC14nAlgorithm, referencedOctets, type Transform } from './canonicalize.js';
 import { certificateBase64, type SigningIdentity } from './identity.js';
-import { SignatureError, descendants, elementChildren, escapeXml, identifiedElements, isDsig, strictBase64, type ParsedXml } from './signature-xml.js';
+import { SignatureError, descendants, elementChildren, escapeXml, identifiedElements, isDsig, parseSignedXml, strictBase64, type ParsedXml } from './signature-xml.js';
 import type { TrustStore } from './trust-store.js';
 
 export interface ReferenceTemplate {
@@ -87,6 +87,12 @@ export function completeSignature(parsed: ParsedXml, text: string, signature: El
   const at = rest.indexOf(EMPTY_SIGNATURE_VALUE);
   if (at < 0) throw new SignatureError('the template has no empty SignatureValue');
   return `${out}${rest.slice(0, at)}<ds:SignatureValue>${signatureValue}</ds:SignatureValue>${rest.slice(at + EMPTY_SIGNATURE_VALUE.length)}`;
+}
+
+/** Completes a template whose root element is the signature (enveloping and detached profiles). */
+export function signRootTemplate(template: string, identity: SigningIdentity): Buffer {
+  const parsed = parseSignedXml(template);
+  return Buffer.from(completeSignature(parsed, template, parsed.root, identity));
 }
 
 interface ParsedReference extends ReferenceTemplate {
@@ -207,10 +213,13 @@ export interface VerifiedReference {
   readonly octets: string;
 }
 
-export interface VerifiedSignature {
+/** Who signed: the signer's certificate and its chain, from the signer to the trust anchor. */
+export interface Signatory {
   readonly signer: X509Certificate;
-  /** From the signer to the trust anchor. */
   readonly chain: readonly X509Certificate[];
+}
+
+export interface VerifiedSignature extends Signatory {
   readonly signatureAlgorithm: SignatureAlgorithm;
   readonly references: readonly VerifiedReference[];
 }

@@ -6,7 +6,7 @@
  *   vihf   [--patient INS] …          a VIHF assertion valid for signing.vihfValiditySeconds
  * Exit 0 written, 1 refused (e.g. not a CDA), 2 usage or unreadable input.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../config/config.js';
 import { PasserelleError } from '../../domain/errors.js';
@@ -17,7 +17,7 @@ import { signCda } from '../../signing/signed-cda.js';
 import { SignatureError } from '../../signing/signature-xml.js';
 import { signVihf, type AuthenticationMode, type VihfAttributes } from '../../signing/vihf.js';
 import { cdaUniqueId, signSubmissionSet, XADES_PROFILES } from '../../signing/xades.js';
-import type { CliIo } from '../io.js';
+import { readInputFile, type CliIo } from '../io.js';
 
 /** INS OID of a NIR used as INS (1.2.250.1.213.1.4.8), as the VIHF resource-id carries it. */
 const INS_NIR_OID = '1.2.250.1.213.1.4.8';
@@ -56,13 +56,7 @@ export function runSign(args: readonly string[], io: CliIo): Promise<number> {
 
   const now = new Date();
   const { identity } = loadSigner(source, trustFile, now);
-  const read = (path: string): Buffer => {
-    try {
-      return readFileSync(path);
-    } catch (error) {
-      throw new PasserelleError('usage', `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
-    }
-  };
+  const read = readInputFile;
   let out: Buffer;
   try {
     if (type === 'cda') {

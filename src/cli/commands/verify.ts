@@ -4,7 +4,7 @@
  * against the documents given) or a VIHF, trusting only the CA certificates of --trust. The kind
  * is read from the file's root element. Exit 0 valid, 1 invalid (with the reason), 2 usage.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../config/config.js';
 import { PasserelleError } from '../../domain/errors.js';
@@ -14,7 +14,7 @@ import { SignatureError, elementChildren, isDsig, parseSignedXml } from '../../s
 import { TrustStore, describeName } from '../../signing/trust-store.js';
 import { verifyVihf } from '../../signing/vihf.js';
 import { cdaUniqueId, verifySubmissionSetSignature } from '../../signing/xades.js';
-import type { CliIo } from '../io.js';
+import { readInputFile, type CliIo } from '../io.js';
 
 export function runVerify(args: readonly string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -31,13 +31,7 @@ export function runVerify(args: readonly string[], io: CliIo): Promise<number> {
   const at = values.at === undefined ? new Date() : new Date(values.at);
   if (Number.isNaN(at.getTime())) problems.push('--at must be a date-time');
   if (problems.length > 0 || trustFile === undefined) throw new PasserelleError('usage', problems.join('; '));
-  const read = (path: string): Buffer => {
-    try {
-      return readFileSync(path);
-    } catch (error) {
-      throw new PasserelleError('usage', `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
-    }
-  };
+  const read = readInputFile;
   let trust: TrustStore;
   try {
     trust = TrustStore.fromPem(read(trustFile).toString('utf8'));
