@@ -13,6 +13,7 @@ import { ActReportIntake } from './intake/accept-act-report.js';
 import { ActReportValidator } from './intake/act-report-validator.js';
 import { BuildStep } from './pipeline/build-step.js';
 import { loadSigner } from './signing/configured-signer.js';
+import { describeName } from './signing/identity.js';
 import { configuredDocumentFactory } from './pipeline/produce-document.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
@@ -77,7 +78,7 @@ export async function startGateway(config: Config, logger: Logger, existingStore
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `${tls === undefined ? 'http' : 'https'}://${host}:${address.port}`;
-  logger.info({ url, store: store.kind, kit: kit !== undefined, signingCertificate: identity?.certificate.subject.replace(/\n/g, ', '), signingCertificateValidTo: identity?.certificate.validTo }, 'gateway listening');
+  logger.info({ url, store: store.kind, kit: kit !== undefined, signingCertificate: identity === undefined ? undefined : describeName(identity.certificate.subject), signingCertificateValidTo: identity?.certificate.validTo }, 'gateway listening');
   buildStep.start();
 
   return {

@@ -70,7 +70,8 @@ export function canonicalize(element: Element, algorithm: C14nAlgorithm, options
 }
 
 /** One transform of a reference: a canonicalization, or the enveloped-signature transform. */
-export type Transform = { readonly algorithm: C14nAlgorithm; readonly inclusivePrefixes?: readonly string[] } | { readonly algorithm: typeof ENVELOPED_SIGNATURE };
+type Canonicalization = { readonly algorithm: C14nAlgorithm; readonly inclusivePrefixes?: readonly string[] };
+export type Transform = Canonicalization | { readonly algorithm: typeof ENVELOPED_SIGNATURE };
 
 /**
  * The octets a same-document reference digests (XMLDSig §4.3.3.2): the transforms in order, then
@@ -80,7 +81,7 @@ export type Transform = { readonly algorithm: C14nAlgorithm; readonly inclusiveP
  */
 export function referencedOctets(element: Element, transforms: readonly Transform[], signature: Element): string {
   let exclude: Element | undefined;
-  let canonicalization: Transform | undefined;
+  let canonicalization: Canonicalization | undefined;
   for (const transform of transforms) {
     if (canonicalization !== undefined) throw new SignatureError('a transform follows the canonicalization of a reference');
     if (transform.algorithm === ENVELOPED_SIGNATURE) {
@@ -90,8 +91,6 @@ export function referencedOctets(element: Element, transforms: readonly Transfor
       canonicalization = transform;
     }
   }
-  const algorithm = canonicalization?.algorithm ?? C14N.inclusive;
-  if (algorithm === ENVELOPED_SIGNATURE) throw new SignatureError('unreachable transform order');
-  const prefixes = canonicalization !== undefined && 'inclusivePrefixes' in canonicalization ? canonicalization.inclusivePrefixes : undefined;
-  return canonicalize(element, algorithm, { ...(exclude === undefined ? {} : { exclude }), ...(prefixes === undefined ? {} : { inclusivePrefixes: prefixes }) });
+  const prefixes = canonicalization?.inclusivePrefixes;
+  return canonicalize(element, canonicalization?.algorithm ?? C14N.inclusive, { ...(exclude === undefined ? {} : { exclude }), ...(prefixes === undefined ? {} : { inclusivePrefixes: prefixes }) });
 }

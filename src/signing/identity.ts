@@ -24,10 +24,21 @@ export interface SigningIdentity {
   readonly chain: readonly X509Certificate[];
 }
 
+/** A name as Node gives it (one attribute a line, the root's first), for people: `CN=…, O=…, C=FR`. */
+export const describeName = (name: string): string => name.split('\n').reverse().join(', ');
+
+/** RFC 4514 form of a name, as XAdES X509IssuerName and SAML X509SubjectName carry it. */
+export function rfc4514Name(name: string): string {
+  return name.split('\n').reverse().map((rdn) => {
+    const eq = rdn.indexOf('=');
+    return `${rdn.slice(0, eq)}=${rdn.slice(eq + 1).replace(/([,+"\\<>;])/g, '\\$1').replace(/^([ #])/, '\\$1').replace(/ $/, '\\ ')}`;
+  }).join(',');
+}
+
 function identity(key: KeyObject, certificate: X509Certificate, chain: readonly X509Certificate[]): SigningIdentity {
   if (key.asymmetricKeyType !== 'rsa') throw new SignatureError(`the signing key is ${key.asymmetricKeyType ?? 'unknown'}, not RSA (the DMP's signatures are RSA)`);
-  if (!certificate.checkPrivateKey(key)) throw new SignatureError(`the private key does not belong to the certificate ${certificate.subject.replace(/\n/g, ', ')}`);
-  const described = { certificate: certificate.subject.replace(/\n/g, ', '), serialNumber: certificate.serialNumber, validTo: certificate.validTo };
+  if (!certificate.checkPrivateKey(key)) throw new SignatureError(`the private key does not belong to the certificate ${describeName(certificate.subject)}`);
+  const described = { certificate: describeName(certificate.subject), serialNumber: certificate.serialNumber, validTo: certificate.validTo };
   return Object.freeze({
     key,
     certificate,

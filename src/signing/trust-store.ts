@@ -7,15 +7,13 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as forgeModule from 'node-forge';
-import { certificatesFromPem } from './identity.js';
+import { certificatesFromPem, describeName } from './identity.js';
 import { SignatureError } from './signature-xml.js';
 
 const forge = (forgeModule as unknown as { default: typeof forgeModule }).default;
 
 /** Longest chain accepted, anchor included (IGC-Santé: root, intermediate, leaf). */
 const MAX_CHAIN_LENGTH = 6;
-
-export const describeName = (name: string): string => name.split('\n').reverse().join(', ');
 
 export class TrustStore {
   private constructor(readonly anchors: readonly X509Certificate[]) {}

@@ -3,9 +3,9 @@
  * every DMP call carries in its WS-Security header, enveloped-signed with the structure's ORG SIGN
  * key, exclusive C14N (french-specs §3.5 and its addendum). It is valid for a short window.
  */
-import { randomUUID, type X509Certificate } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { C14N, DIGEST, ENVELOPED_SIGNATURE, HL7_V3_NS, SAML, SAML2_NS, SIGNATURE, XMLDSIG_NS, XSI_NS, type DigestAlgorithm, type SignatureAlgorithm } from './algorithms.js';
-import type { SigningIdentity } from './identity.js';
+import { rfc4514Name, type SigningIdentity } from './identity.js';
 import { SignatureError, elementChildren, escapeXml, isDsig, parseSignedXml, textOnly } from './signature-xml.js';
 import type { TrustStore } from './trust-store.js';
 import { completeSignature, keyInfoXml, signedInfoTemplateXml, verifySignature, type Signatory } from './xmldsig.js';
@@ -79,9 +79,6 @@ function attributesXml(a: VihfAttributes): string {
   ].join('');
 }
 
-/** RFC 4514 subject of a certificate, the Issuer of the assertion (X509SubjectName). */
-const subjectName = (certificate: X509Certificate): string => certificate.subject.split('\n').reverse().join(',');
-
 export function signVihf(attributes: VihfAttributes, identity: SigningIdentity, options: VihfOptions): Buffer {
   if (attributes.roles.length === 0) throw new SignatureError('a VIHF needs at least one subject role');
   const id = `_${randomUUID()}`;
@@ -92,7 +89,7 @@ export function signVihf(attributes: VihfAttributes, identity: SigningIdentity, 
     references: [{ uri: `#${id}`, transforms: [{ algorithm: ENVELOPED_SIGNATURE }, { algorithm: C14N.exclusive }], digest: options.digest ?? DIGEST.sha256 }],
   })}${keyInfoXml(identity)}</ds:Signature>`;
   const text = `<?xml version="1.0" encoding="UTF-8"?>\n<saml2:Assertion xmlns:saml2="${SAML2_NS}" xmlns:xsi="${XSI_NS}" ID="${id}" IssueInstant="${utc(options.now)}" Version="2.0">`
-    + `<saml2:Issuer Format="${SAML.nameIdX509Subject}">${escapeXml(subjectName(identity.certificate))}</saml2:Issuer>${signature}`
+    + `<saml2:Issuer Format="${SAML.nameIdX509Subject}">${escapeXml(rfc4514Name(identity.certificate.subject))}</saml2:Issuer>${signature}`
     + `<saml2:Subject><saml2:NameID Format="${SAML.nameIdUnspecified}">${escapeXml(attributes.nameId)}</saml2:NameID></saml2:Subject>`
     + `<saml2:Conditions NotBefore="${utc(options.now)}" NotOnOrAfter="${utc(notOnOrAfter)}"/>`
     + `<saml2:AuthnStatement AuthnInstant="${utc(options.now)}"><saml2:AuthnContext><saml2:AuthnContextClassRef>${SAML.authnContextPrefix}${escapeXml(attributes.authnContext)}</saml2:AuthnContextClassRef></saml2:AuthnContext></saml2:AuthnStatement>`

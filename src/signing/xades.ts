@@ -9,10 +9,10 @@
 import { X509Certificate } from 'node:crypto';
 import { C14N, DIGEST, ENVELOPED_SIGNATURE, PURPOSE_OF_SIGNATURE_SOURCE, REFERENCE_TYPE, SIGNATURE, XADES_111_NS, XMLDSIG_NS, type C14nAlgorithm, type DigestAlgorithm, type SignatureAlgorithm } from './algorithms.js';
 import { referencedOctets, type Transform } from './canonicalize.js';
-import type { SigningIdentity } from './identity.js';
+import { describeName, rfc4514Name, type SigningIdentity } from './identity.js';
 import { SignatureError, elementChildren, escapeXml, isDsig, parseSignedXml, strictBase64, textOnly } from './signature-xml.js';
-import { describeName, type TrustStore } from './trust-store.js';
-import { digestBase64, keyInfoXml, parseTransforms, referenceXml, signRootTemplate, signedInfoTemplateXml, verifySignature, type Signatory } from './xmldsig.js';
+import type { TrustStore } from './trust-store.js';
+import { digestBase64, keyInfoXml, parseReference, referenceXml, signRootTemplate, signedInfoTemplateXml, verifySignature, type Signatory } from './xmldsig.js';
 
 export interface XadesProfile {
   readonly canonicalization: C14nAlgorithm;
@@ -51,14 +51,6 @@ export interface SubmissionSetToSign {
   readonly signatureId: string;
 }
 
-/** RFC 4514 form of a certificate's issuer, as XAdES IssuerSerial and xmlsec write it. */
-function rfc4514(name: string): string {
-  return name.split('\n').reverse().map((rdn) => {
-    const eq = rdn.indexOf('=');
-    return `${rdn.slice(0, eq)}=${rdn.slice(eq + 1).replace(/([,+"\\<>;])/g, '\\$1').replace(/^([ #])/, '\\$1').replace(/ $/, '\\ ')}`;
-  }).join(',');
-}
-
 const serialDecimal = (certificate: X509Certificate): string => BigInt(`0x${certificate.serialNumber}`).toString(10);
 
 function documentTransforms(document: SignedDocument, profile: XadesProfile): Transform[] {
@@ -86,7 +78,7 @@ export function signSubmissionSet(set: SubmissionSetToSign, identity: SigningIde
     }),
   ].join('');
   const signer = identity.certificate;
-  const signedProperties = `<xades:SignedProperties Id="${SIGNED_PROPERTIES_ID}"><xades:SignedSignatureProperties><xades:SigningTime>${signingTime.toISOString().replace(/\.\d{3}Z$/, 'Z')}</xades:SigningTime><xades:SigningCertificate><xades:Cert><xades:CertDigest><ds:DigestMethod Algorithm="${profile.digest}"/><ds:DigestValue>${digestBase64(profile.digest, signer.raw)}</ds:DigestValue></xades:CertDigest><xades:IssuerSerial><ds:X509IssuerName>${escapeXml(rfc4514(signer.issuer))}</ds:X509IssuerName><ds:X509SerialNumber>${serialDecimal(signer)}</ds:X509SerialNumber></xades:IssuerSerial></xades:Cert></xades:SigningCertificate><xades:SignaturePolicyIdentifier><xades:SignaturePolicyImplied/></xades:SignaturePolicyIdentifier></xades:SignedSignatureProperties><xades:SignedDataObjectProperties/></xades:SignedProperties>`;
+  const signedProperties = `<xades:SignedProperties Id="${SIGNED_PROPERTIES_ID}"><xades:SignedSignatureProperties><xades:SigningTime>${signingTime.toISOString().replace(/\.\d{3}Z$/, 'Z')}</xades:SigningTime><xades:SigningCertificate><xades:Cert><xades:CertDigest><ds:DigestMethod Algorithm="${profile.digest}"/><ds:DigestValue>${digestBase64(profile.digest, signer.raw)}</ds:DigestValue></xades:CertDigest><xades:IssuerSerial><ds:X509IssuerName>${escapeXml(rfc4514Name(signer.issuer))}</ds:X509IssuerName><ds:X509SerialNumber>${serialDecimal(signer)}</ds:X509SerialNumber></xades:IssuerSerial></xades:Cert></xades:SigningCertificate><xades:SignaturePolicyIdentifier><xades:SignaturePolicyImplied/></xades:SignaturePolicyIdentifier></xades:SignedSignatureProperties><xades:SignedDataObjectProperties/></xades:SignedProperties>`;
   const template = `<?xml version="1.0" encoding="UTF-8"?>\n<ds:Signature xmlns:ds="${XMLDSIG_NS}" Id="${set.signatureId}">${signedInfoTemplateXml({
     canonicalization: profile.canonicalization,
     signature: profile.signature,
@@ -134,11 +126,10 @@ export function verifySubmissionSetSignature(signature: Buffer, expected: { read
   const signingTime = checkSignedProperties(signedProperties, verified.signer);
 
   // The Manifest: the submission set first, then one reference per document, nothing else.
-  const [setReference, ...documentReferences] = elementChildren(manifest).map((reference) => {
-    if (!isDsig(reference, 'Reference')) throw new SignatureError('the Manifest holds something other than References');
-    const uri = reference.getAttribute('URI') ?? '';
-    if (!uri.startsWith('urn:oid:')) throw new SignatureError(`a Manifest reference must be urn:oid:, not "${uri}"`);
-    return { uri: uri.slice('urn:oid:'.length), element: reference };
+  const [setReference, ...documentReferences] = elementChildren(manifest).map((element) => {
+    const reference = parseReference(element, false);
+    if (!reference.uri.startsWith('urn:oid:')) throw new SignatureError(`a Manifest reference must be urn:oid:, not "${reference.uri}"`);
+    return { ...reference, uri: reference.uri.slice('urn:oid:'.length) };
   });
   if (setReference === undefined) throw new SignatureError('the Manifest is empty');
   if (expected.submissionSetUniqueId !== undefined && setReference.uri !== expected.submissionSetUniqueId) throw new SignatureError(`the signature is for submission set ${setReference.uri}, not ${expected.submissionSetUniqueId}`);
@@ -150,15 +141,9 @@ export function verifySubmissionSetSignature(signature: Buffer, expected: { read
   if (missing.length > 0) throw new SignatureError(`the Manifest references documents that were not given: ${missing.join(', ')}`);
   if (extra.length > 0) throw new SignatureError(`the Manifest does not reference ${extra.join(', ')}`);
   for (const reference of documentReferences) {
-    const children = elementChildren(reference.element);
-    const transformsElement = children[0] !== undefined && isDsig(children[0], 'Transforms') ? children.shift() : undefined;
-    const [method, value] = children;
-    if (method === undefined || value === undefined || !isDsig(method, 'DigestMethod') || !isDsig(value, 'DigestValue') || children.length !== 2) throw new SignatureError(`the Manifest reference of ${reference.uri} is malformed`);
-    const algorithm = method.getAttribute('Algorithm') as DigestAlgorithm;
-    if (!profiles.some((p) => p.digest === algorithm)) throw new SignatureError(`the digest method ${algorithm} is not accepted`);
     const document = given.get(reference.uri) as SignedDocument;
-    const actual = Buffer.from(documentDigest(document, transformsElement === undefined ? [] : parseTransforms(transformsElement), algorithm), 'base64');
-    if (!actual.equals(strictBase64(value, `the DigestValue of ${reference.uri}`))) throw new SignatureError(`the digest of document ${reference.uri} does not match: the document was changed`);
+    const actual = Buffer.from(documentDigest(document, reference.transforms, reference.digest), 'base64');
+    if (!actual.equals(strictBase64(reference.digestValueElement, `the DigestValue of ${reference.uri}`))) throw new SignatureError(`the digest of document ${reference.uri} does not match: the document was changed`);
   }
   return { signer: verified.signer, chain: verified.chain, signingTime, submissionSetUniqueId: setReference.uri, documentUniqueIds: referenced };
 }

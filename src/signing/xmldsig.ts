@@ -72,8 +72,7 @@ export function completeSignature(parsed: ParsedXml, text: string, signature: El
     reference.digestValueElement.appendChild(parsed.document.createTextNode(value));
     return value;
   });
-  const canonicalSignedInfo = canonicalize(signedInfo.element, signedInfo.canonicalization, signedInfo.inclusivePrefixes === undefined ? {} : { inclusivePrefixes: signedInfo.inclusivePrefixes });
-  const signatureValue = rsaSign(SIGNATURE_NODE_NAME[signedInfo.signature], Buffer.from(canonicalSignedInfo), identity.key).toString('base64');
+  const signatureValue = rsaSign(SIGNATURE_NODE_NAME[signedInfo.signature], Buffer.from(canonicalSignedInfo(signedInfo)), identity.key).toString('base64');
 
   const start = text.indexOf('<ds:SignedInfo>');
   let out = text.slice(0, start);
@@ -106,6 +105,11 @@ interface ParsedSignedInfo {
   readonly inclusivePrefixes?: readonly string[];
   readonly signature: SignatureAlgorithm;
   readonly references: readonly ParsedReference[];
+}
+
+/** The octets the signature value signs (XMLDSig §3.1.2). */
+function canonicalSignedInfo(signedInfo: ParsedSignedInfo): string {
+  return canonicalize(signedInfo.element, signedInfo.canonicalization, signedInfo.inclusivePrefixes === undefined ? {} : { inclusivePrefixes: signedInfo.inclusivePrefixes });
 }
 
 const SIGNATURE_ALGORITHMS = new Set<string>(Object.keys(SIGNATURE_NODE_NAME));
@@ -153,10 +157,14 @@ function parseSignedInfo(signature: Element): ParsedSignedInfo {
   return { element: signedInfo, canonicalization, signature: signatureAlgorithm as SignatureAlgorithm, references, ...(prefixes === undefined ? {} : { inclusivePrefixes: prefixes }) };
 }
 
-function parseReference(element: Element): ParsedReference {
-  if (!isDsig(element, 'Reference')) throw new SignatureError(`SignedInfo holds ${element.localName}, not a Reference`);
+/**
+ * One ds:Reference: Transforms?, DigestMethod, DigestValue. A reference of SignedInfo must name an
+ * element of the document; a Manifest's may name anything else (`sameDocument` false).
+ */
+export function parseReference(element: Element, sameDocument = true): ParsedReference {
+  if (!isDsig(element, 'Reference')) throw new SignatureError(`${(element.parentNode as Element | null)?.localName ?? 'SignedInfo'} holds ${element.localName}, not a Reference`);
   const uri = element.getAttribute('URI');
-  if (uri === null || !uri.startsWith('#') || uri.length < 2) throw new SignatureError(`a Reference URI must name an element of the document (#id), not "${uri ?? ''}"`);
+  if (uri === null || (sameDocument && (!uri.startsWith('#') || uri.length < 2))) throw new SignatureError(`a Reference URI must name an element of the document (#id), not "${uri ?? ''}"`);
   const children = elementChildren(element);
   const transformsElement = children[0] !== undefined && isDsig(children[0], 'Transforms') ? children.shift() : undefined;
   const [digestMethod, digestValueElement, ...extra] = children;
@@ -170,7 +178,7 @@ function parseReference(element: Element): ParsedReference {
   return { element, uri, transforms, digest: digest as DigestAlgorithm, digestValueElement, ...(type === null ? {} : { type }) };
 }
 
-export function parseTransforms(transformsElement: Element): Transform[] {
+function parseTransforms(transformsElement: Element): Transform[] {
   const elements = elementChildren(transformsElement);
   if (elements.length === 0) throw new SignatureError('Transforms is empty');
   return elements.map((t) => {
@@ -247,8 +255,7 @@ export function verifySignature(parsed: ParsedXml, signature: Element, policy: V
   const chain = policy.trust.verifySigner(leaf, intermediates, policy.at);
 
   const signatureValue = strictBase64(children[1] as Element, 'SignatureValue');
-  const canonicalSignedInfo = canonicalize(signedInfo.element, signedInfo.canonicalization, signedInfo.inclusivePrefixes === undefined ? {} : { inclusivePrefixes: signedInfo.inclusivePrefixes });
-  if (!rsaVerify(SIGNATURE_NODE_NAME[signedInfo.signature], Buffer.from(canonicalSignedInfo), leaf.publicKey, signatureValue)) {
+  if (!rsaVerify(SIGNATURE_NODE_NAME[signedInfo.signature], Buffer.from(canonicalSignedInfo(signedInfo)), leaf.publicKey, signatureValue)) {
     throw new SignatureError('the signature value does not match SignedInfo for the signer\'s key');
   }
 

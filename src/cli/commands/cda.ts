@@ -5,7 +5,7 @@
  * validation as before sending. Exit 0 written, 1 report or document refused, 2 usage or I/O.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DOCUMENT_TYPES, type DocumentType } from '../../cda/templates.js';
 import { loadConfig } from '../../config/config.js';
@@ -13,7 +13,7 @@ import { PasserelleError } from '../../domain/errors.js';
 import { ActReportValidator } from '../../intake/act-report-validator.js';
 import { configuredDocumentFactory, produceDocument } from '../../pipeline/produce-document.js';
 import { AnsKit, KitError } from '../../validation/kit.js';
-import type { CliIo } from '../io.js';
+import { readInputFile, type CliIo } from '../io.js';
 
 export async function runCda(args: readonly string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = args;
@@ -34,7 +34,7 @@ export async function runCda(args: readonly string[], io: CliIo): Promise<number
   const type = values.type as DocumentType;
 
   const config = loadConfig(io.env, values.config === undefined ? {} : { overrides: { configFile: values.config } });
-  const bytes = readInput(values.input, config.http.maxBodyBytes);
+  const bytes = readInputFile(values.input, config.http.maxBodyBytes, 'http.maxBodyBytes');
   let input: unknown;
   try {
     input = JSON.parse(bytes.toString('utf8'));
@@ -74,15 +74,4 @@ export async function runCda(args: readonly string[], io: CliIo): Promise<number
   } finally {
     kit?.dispose();
   }
-}
-
-function readInput(path: string, maxBytes: number): Buffer {
-  let size: number;
-  try {
-    size = statSync(path).size;
-  } catch (error) {
-    throw new PasserelleError('usage', `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  }
-  if (size > maxBytes) throw new PasserelleError('payload-too-large', `${path} is ${String(size)} bytes, more than the ${String(maxBytes)} accepted (http.maxBodyBytes)`);
-  return readFileSync(path);
 }

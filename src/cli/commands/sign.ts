@@ -12,7 +12,7 @@ import { loadConfig } from '../../config/config.js';
 import { PasserelleError } from '../../domain/errors.js';
 import { isValidNir } from '../../domain/identifiers.js';
 import { loadSigner } from '../../signing/configured-signer.js';
-import type { SigningIdentitySource } from '../../signing/identity.js';
+import { describeName, type SigningIdentitySource } from '../../signing/identity.js';
 import { signCda } from '../../signing/signed-cda.js';
 import { SignatureError } from '../../signing/signature-xml.js';
 import { signVihf, type AuthenticationMode, type VihfAttributes } from '../../signing/vihf.js';
@@ -56,14 +56,13 @@ export function runSign(args: readonly string[], io: CliIo): Promise<number> {
 
   const now = new Date();
   const { identity } = loadSigner(source, trustFile, now);
-  const read = readInputFile;
   let out: Buffer;
   try {
     if (type === 'cda') {
-      out = signCda(read(positionals[0] ?? ''), identity);
+      out = signCda(readInputFile(positionals[0] ?? ''), identity);
     } else if (type === 'xades') {
       const documents = positionals.map((path) => {
-        const content = read(path);
+        const content = readInputFile(path);
         return { uniqueId: cdaUniqueId(content), content, xml: true };
       });
       out = signSubmissionSet({ submissionSetUniqueId: values['submission-set'] ?? '', documents, signatureId: values['signature-id'] }, identity, now, XADES_PROFILES[profile as 'dmp' | 'sha256']);
@@ -90,7 +89,7 @@ export function runSign(args: readonly string[], io: CliIo): Promise<number> {
   }
   if (values.output === undefined) io.stdout(out.toString('utf8'));
   else writeFileSync(values.output, out);
-  io.stderr(`passerelle sign: ${type} signed by ${identity.certificate.subject.split('\n').reverse().join(', ')}\n`);
+  io.stderr(`passerelle sign: ${type} signed by ${describeName(identity.certificate.subject)}\n`);
   return Promise.resolve(0);
 }
 

@@ -11,7 +11,8 @@ import { PasserelleError } from '../../domain/errors.js';
 import { SAML2_NS } from '../../signing/algorithms.js';
 import { verifySignedCda } from '../../signing/signed-cda.js';
 import { SignatureError, elementChildren, isDsig, parseSignedXml } from '../../signing/signature-xml.js';
-import { TrustStore, describeName } from '../../signing/trust-store.js';
+import { describeName } from '../../signing/identity.js';
+import { TrustStore } from '../../signing/trust-store.js';
 import { verifyVihf } from '../../signing/vihf.js';
 import { cdaUniqueId, verifySubmissionSetSignature } from '../../signing/xades.js';
 import { readInputFile, type CliIo } from '../io.js';
@@ -31,30 +32,31 @@ export function runVerify(args: readonly string[], io: CliIo): Promise<number> {
   const at = values.at === undefined ? new Date() : new Date(values.at);
   if (Number.isNaN(at.getTime())) problems.push('--at must be a date-time');
   if (problems.length > 0 || trustFile === undefined) throw new PasserelleError('usage', problems.join('; '));
-  const read = readInputFile;
   let trust: TrustStore;
   try {
-    trust = TrustStore.fromPem(read(trustFile).toString('utf8'));
+    trust = TrustStore.fromPem(readInputFile(trustFile).toString('utf8'));
   } catch (error) {
     if (error instanceof SignatureError) throw new PasserelleError('usage', `${trustFile}: ${error.message}`);
     throw error;
   }
   const file = positionals[0] ?? '';
-  const signed = read(file);
+  const signed = readInputFile(file);
   try {
     const kind = signatureKind(signed);
-    const who = (subject: string): string => describeName(subject);
     if (kind === 'cda') {
       const verified = verifySignedCda(signed, trust, at);
       if (values.extract !== undefined) writeFileSync(values.extract, verified.document);
-      io.stdout(`${file}: valid signed CDA ${cdaUniqueId(verified.document)}, signed by ${who(verified.signer.subject)}\n`);
+      io.stdout(`${file}: valid signed CDA ${cdaUniqueId(verified.document)}, signed by ${describeName(verified.signer.subject)}\n`);
     } else if (kind === 'xades') {
-      const documents = values.document.map((path) => ({ uniqueId: cdaUniqueId(read(path)), content: read(path), xml: true }));
+      const documents = values.document.map((path) => {
+        const content = readInputFile(path);
+        return { uniqueId: cdaUniqueId(content), content, xml: true };
+      });
       const verified = verifySubmissionSetSignature(signed, { documents, ...(values['submission-set'] === undefined ? {} : { submissionSetUniqueId: values['submission-set'] }) }, trust, at);
-      io.stdout(`${file}: valid submission-set signature of ${verified.submissionSetUniqueId} (documents ${verified.documentUniqueIds.join(', ')}), signed by ${who(verified.signer.subject)} at ${verified.signingTime.toISOString()}\n`);
+      io.stdout(`${file}: valid submission-set signature of ${verified.submissionSetUniqueId} (documents ${verified.documentUniqueIds.join(', ')}), signed by ${describeName(verified.signer.subject)} at ${verified.signingTime.toISOString()}\n`);
     } else {
       const verified = verifyVihf(signed, trust, at);
-      io.stdout(`${file}: valid VIHF ${verified.id} for ${verified.nameId}, valid until ${verified.notOnOrAfter.toISOString()}, signed by ${who(verified.signer.subject)}\n`);
+      io.stdout(`${file}: valid VIHF ${verified.id} for ${verified.nameId}, valid until ${verified.notOnOrAfter.toISOString()}, signed by ${describeName(verified.signer.subject)}\n`);
     }
     return Promise.resolve(0);
   } catch (error) {
