@@ -19,7 +19,12 @@ export class SignatureError extends Error {
 /** Largest XML document signed or verified: a CDA with a 10 MiB PDF is about 14 MB. */
 export const MAX_SIGNED_XML_BYTES = 64 * 1024 * 1024;
 const STAND_IN_MIN_LENGTH = 2048;
-const LONG_RUN = new RegExp(`>([A-Za-z0-9+/=\\n]{${STAND_IN_MIN_LENGTH},})<`, 'g');
+const GT = 0x3e;
+const LT = 0x3c;
+
+/** Base64 characters and the line feed (C14N copies them unchanged). */
+const RUN_BYTE = new Uint8Array(256);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=\n') RUN_BYTE[c.charCodeAt(0)] = 1;
 
 export interface ParsedXml {
   /** The text that was parsed: the input with its long runs replaced by stand-ins. */
@@ -28,18 +33,55 @@ export interface ParsedXml {
   readonly root: Element;
   /** The original text of a piece of `reduced` (canonical output, or a slice of the input). */
   restore(piece: string): string;
+  /** The original octets of a piece of `reduced`, fed to `sink` in order (no copy of the long runs). */
+  restoreInto(piece: string, sink: (chunk: string) => void): void;
 }
 
-export function parseSignedXml(text: string): ParsedXml {
-  if (Buffer.byteLength(text) > MAX_SIGNED_XML_BYTES) throw new SignatureError(`the document is over ${String(MAX_SIGNED_XML_BYTES)} bytes`);
-  // No document Passerelle signs needs a DTD; refusing it rules out entity expansion wholesale.
-  if (/<!DOCTYPE|<!ENTITY/i.test(text)) throw new SignatureError('the document has a DOCTYPE or an entity declaration, which are refused');
-  const runs: string[] = [];
+/**
+ * The runs of at least STAND_IN_MIN_LENGTH base64 bytes between a `>` and a `<`, found on the
+ * octets: a run is ASCII, so neither it nor the UTF-8 around it needs decoding as a whole, and
+ * a run boundary (an ASCII `>` or `<`) never splits a character.
+ */
+function longRuns(bytes: Buffer): { start: number; end: number }[] {
+  const runs: { start: number; end: number }[] = [];
+  let at = bytes.indexOf(GT);
+  while (at >= 0) {
+    let end = at + 1;
+    while (end < bytes.length && RUN_BYTE[bytes[end] ?? 0] === 1) end++;
+    if (end - at - 1 >= STAND_IN_MIN_LENGTH && bytes[end] === LT) runs.push({ start: at + 1, end });
+    at = bytes.indexOf(GT, end);
+  }
+  return runs;
+}
+
+export function parseSignedXml(input: string | Buffer): ParsedXml {
+  const bytes = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
+  if (bytes.length > MAX_SIGNED_XML_BYTES) throw new SignatureError(`the document is over ${String(MAX_SIGNED_XML_BYTES)} bytes`);
   let tag = `psl${randomBytes(6).toString('hex')}x`;
-  while (text.includes(tag)) tag = `psl${randomBytes(6).toString('hex')}x`;
-  const reduced = text.replace(LONG_RUN, (_match, run: string) => `>${tag}${String(runs.push(run) - 1)}${tag}<`);
+  while (bytes.includes(tag)) tag = `psl${randomBytes(6).toString('hex')}x`;
+  const runs: string[] = [];
+  const pieces: string[] = [];
+  let from = 0;
+  for (const run of longRuns(bytes)) {
+    pieces.push(bytes.toString('utf8', from, run.start), `${tag}${String(runs.push(bytes.toString('latin1', run.start, run.end)) - 1)}${tag}`);
+    from = run.end;
+  }
+  pieces.push(bytes.toString('utf8', from));
+  const reduced = pieces.join('');
+  // No document Passerelle signs needs a DTD; refusing it rules out entity expansion wholesale.
+  // (A long run holds no `<`: looking in the reduced text is enough.)
+  if (/<!DOCTYPE|<!ENTITY/i.test(reduced)) throw new SignatureError('the document has a DOCTYPE or an entity declaration, which are refused');
   const standIn = new RegExp(`${tag}(\\d+)${tag}`, 'g');
   const restore = runs.length === 0 ? (piece: string) => piece : (piece: string) => piece.replace(standIn, (_m, i: string) => runs[Number(i)] ?? '');
+  const restoreInto = (piece: string, sink: (chunk: string) => void): void => {
+    let last = 0;
+    for (const match of piece.matchAll(standIn)) {
+      sink(piece.slice(last, match.index));
+      sink(runs[Number(match[1])] ?? '');
+      last = match.index + match[0].length;
+    }
+    sink(piece.slice(last));
+  };
 
   const problems: string[] = [];
   const parser = new DOMParser({
@@ -50,7 +92,7 @@ export function parseSignedXml(text: string): ParsedXml {
   // xmldom's types say documentElement is never null; it is, when there is no root element.
   const root = document.documentElement as Element | null;
   if (problems.length > 0 || root === null) throw new SignatureError(`the document is not well-formed XML: ${restore(problems[0] ?? 'no root element')}`);
-  return { reduced, document, root, restore };
+  return { reduced, document, root, restore, restoreInto };
 }
 
 export function elementChildren(node: Node): Element[] {

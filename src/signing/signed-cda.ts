@@ -52,7 +52,7 @@ export interface VerifiedCda extends Signatory {
  * returned bytes are checked to canonicalize to the very content whose digest was verified.
  */
 export function verifySignedCda(signed: Buffer, trust: TrustStore, at: Date): VerifiedCda {
-  const parsed = parseSignedXml(signed.toString('utf8'));
+  const parsed = parseSignedXml(signed);
   const root = parsed.root;
   if (!isDsig(root, 'Signature')) throw new SignatureError('a signed CDA has ds:Signature as its root');
   const objects = elementChildren(root).filter((e) => isDsig(e, 'Object'));
@@ -71,7 +71,7 @@ export function verifySignedCda(signed: Buffer, trust: TrustStore, at: Date): Ve
   const document = Buffer.from(UTF8_DECLARATION + parsed.restore(extractElement(parsed.reduced, clinical)));
   // Belt and braces: what is returned must canonicalize to the ClinicalDocument that was verified.
   const signedForm = parsed.restore(canonicalize(clinical, C14N.exclusive));
-  const again = parseSignedXml(document.toString('utf8'));
+  const again = parseSignedXml(document);
   if (again.restore(canonicalize(again.root, C14N.exclusive)) !== signedForm) {
     throw new SignatureError('the ClinicalDocument could not be extracted exactly as signed');
   }

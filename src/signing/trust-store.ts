@@ -15,7 +15,19 @@ const forge = (forgeModule as unknown as { default: typeof forgeModule }).defaul
 /** Longest chain accepted, anchor included (IGC-Santé: root, intermediate, leaf). */
 const MAX_CHAIN_LENGTH = 6;
 
+/** Chains already built, by the certificates they were built from (a signer signs many documents). */
+const MAX_CACHED_CHAINS = 256;
+
+interface CachedChain {
+  readonly chain: X509Certificate[];
+  /** The window in which every certificate of the chain is valid. */
+  readonly from: number;
+  readonly until: number;
+}
+
 export class TrustStore {
+  private readonly chains = new Map<string, CachedChain>();
+
   private constructor(readonly anchors: readonly X509Certificate[]) {}
 
   static fromFile(path: string): TrustStore {
@@ -41,6 +53,20 @@ export class TrustStore {
    * leaf's key usage must allow signing.
    */
   verifySigner(leaf: X509Certificate, intermediates: readonly X509Certificate[], at: Date): X509Certificate[] {
+    const key = [leaf, ...intermediates].map((c) => c.fingerprint256).join(' ');
+    const cached = this.chains.get(key);
+    if (cached !== undefined && at.getTime() >= cached.from && at.getTime() <= cached.until) return [...cached.chain];
+    const chain = this.buildChain(leaf, intermediates, at);
+    if (this.chains.size >= MAX_CACHED_CHAINS) this.chains.clear();
+    this.chains.set(key, {
+      chain,
+      from: Math.max(...chain.map((c) => new Date(c.validFrom).getTime())),
+      until: Math.min(...chain.map((c) => new Date(c.validTo).getTime())),
+    });
+    return [...chain];
+  }
+
+  private buildChain(leaf: X509Certificate, intermediates: readonly X509Certificate[], at: Date): X509Certificate[] {
     checkValidity(leaf, at);
     checkSigningKeyUsage(leaf);
     const chain = [leaf];

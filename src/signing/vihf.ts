@@ -116,7 +116,7 @@ export interface VerifiedVihf extends Signatory {
  * to the trust store; `at` falls in the assertion's validity window (± `skewSeconds`).
  */
 export function verifyVihf(assertion: Buffer, trust: TrustStore, at: Date, skewSeconds = 60): VerifiedVihf {
-  const parsed = parseSignedXml(assertion.toString('utf8'));
+  const parsed = parseSignedXml(assertion);
   const root = parsed.root;
   if (root.namespaceURI !== SAML2_NS || root.localName !== 'Assertion') throw new SignatureError('a VIHF is a saml2:Assertion');
   const children = elementChildren(root);

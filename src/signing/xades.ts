@@ -12,7 +12,7 @@ import { referencedOctets, type Transform } from './canonicalize.js';
 import { describeName, rfc4514Name, type SigningIdentity } from './identity.js';
 import { SignatureError, elementChildren, escapeXml, isDsig, parseSignedXml, strictBase64, textOnly } from './signature-xml.js';
 import type { TrustStore } from './trust-store.js';
-import { digestBase64, keyInfoXml, parseReference, referenceXml, signRootTemplate, signedInfoTemplateXml, verifySignature, type Signatory } from './xmldsig.js';
+import { digestBase64, keyInfoXml, parseReference, referenceXml, restoredDigestBase64, signRootTemplate, signedInfoTemplateXml, verifySignature, type Signatory } from './xmldsig.js';
 
 export interface XadesProfile {
   readonly canonicalization: C14nAlgorithm;
@@ -62,8 +62,8 @@ function documentDigest(document: SignedDocument, transforms: readonly Transform
   const [transform, ...more] = transforms;
   if (transform === undefined) return digestBase64(digest, document.content);
   if (more.length > 0 || transform.algorithm === ENVELOPED_SIGNATURE) throw new SignatureError(`the Manifest reference of ${document.uniqueId} has transforms other than one canonicalization`);
-  const parsed = parseSignedXml(document.content.toString('utf8'));
-  return digestBase64(digest, parsed.restore(referencedOctets(parsed.root, transforms, parsed.root)));
+  const parsed = parseSignedXml(document.content);
+  return restoredDigestBase64(digest, parsed, referencedOctets(parsed.root, transforms, parsed.root));
 }
 
 export function signSubmissionSet(set: SubmissionSetToSign, identity: SigningIdentity, signingTime: Date, profile: XadesProfile = XADES_PROFILES.dmp): Buffer {
@@ -103,7 +103,7 @@ export interface VerifiedSubmissionSetSignature extends Signatory {
  * certificate named in SignedProperties must be the signer's.
  */
 export function verifySubmissionSetSignature(signature: Buffer, expected: { readonly submissionSetUniqueId?: string; readonly documents: readonly SignedDocument[] }, trust: TrustStore, at: Date): VerifiedSubmissionSetSignature {
-  const parsed = parseSignedXml(signature.toString('utf8'));
+  const parsed = parseSignedXml(signature);
   const root = parsed.root;
   if (!isDsig(root, 'Signature')) throw new SignatureError('a submission-set signature has ds:Signature as its root');
   const profiles = Object.values(XADES_PROFILES);
@@ -174,7 +174,7 @@ function checkSignedProperties(signedProperties: Element, signer: X509Certificat
 
 /** The XDS uniqueId of a CDA: ClinicalDocument/id, `root^extension` when it has an extension (french-specs §3.1). */
 export function cdaUniqueId(cda: Buffer): string {
-  const parsed = parseSignedXml(cda.toString('utf8'));
+  const parsed = parseSignedXml(cda);
   const clinical = isDsig(parsed.root, 'Signature') ? elementChildren(parsed.root).filter((e) => isDsig(e, 'Object')).flatMap(elementChildren).find((e) => e.localName === 'ClinicalDocument') : parsed.root;
   const id = clinical === undefined ? undefined : elementChildren(clinical).find((e) => e.localName === 'id');
   const root = id?.getAttribute('root');

@@ -34,6 +34,13 @@ export function digestBase64(algorithm: DigestAlgorithm, data: string | Buffer):
   return createHash(DIGEST_NODE_NAME[algorithm]).update(data).digest('base64');
 }
 
+/** The digest of canonical output with its long runs put back, hashed piece by piece (no copy of the whole). */
+export function restoredDigestBase64(algorithm: DigestAlgorithm, parsed: ParsedXml, canonical: string): string {
+  const hash = createHash(DIGEST_NODE_NAME[algorithm]);
+  parsed.restoreInto(canonical, (chunk) => hash.update(chunk));
+  return hash.digest('base64');
+}
+
 function transformsXml(transforms: readonly Transform[]): string {
   if (transforms.length === 0) return '';
   const one = (t: Transform): string => 'inclusivePrefixes' in t && t.inclusivePrefixes.length > 0
@@ -68,7 +75,7 @@ export function completeSignature(parsed: ParsedXml, text: string, signature: El
   const ids = identifiedElements(parsed.root);
   const digests = signedInfo.references.map((reference) => {
     const target = resolve(ids, reference.uri);
-    const value = digestBase64(reference.digest, parsed.restore(referencedOctets(target, reference.transforms, signature)));
+    const value = restoredDigestBase64(reference.digest, parsed, referencedOctets(target, reference.transforms, signature));
     reference.digestValueElement.appendChild(parsed.document.createTextNode(value));
     return value;
   });
@@ -271,12 +278,23 @@ export function verifySignature(parsed: ParsedXml, signature: Element, policy: V
   return { signer: leaf, chain, signatureAlgorithm: signedInfo.signature, references };
 }
 
+/** Certificates decoded from KeyInfo, by their base64: the same signer's comes with every signature. */
+const decodedCertificates = new Map<string, X509Certificate>();
+const MAX_DECODED_CERTIFICATES = 64;
+
 /** The certificates of KeyInfo/X509Data, the signer's first. Keys given any other way are not used. */
 function keyInfoCertificates(keyInfo: Element | undefined): X509Certificate[] {
   if (keyInfo === undefined) return [];
   return elementChildren(keyInfo).filter((e) => isDsig(e, 'X509Data')).flatMap((data) => elementChildren(data).filter((e) => isDsig(e, 'X509Certificate'))).map((e) => {
     try {
-      return new X509Certificate(strictBase64(e, 'X509Certificate'));
+      const der = strictBase64(e, 'X509Certificate');
+      const key = der.toString('base64');
+      const known = decodedCertificates.get(key);
+      if (known !== undefined) return known;
+      const certificate = new X509Certificate(der);
+      if (decodedCertificates.size >= MAX_DECODED_CERTIFICATES) decodedCertificates.clear();
+      decodedCertificates.set(key, certificate);
+      return certificate;
     } catch (error) {
       if (error instanceof SignatureError) throw error;
       throw new SignatureError('an X509Certificate of KeyInfo is not a DER certificate');

@@ -67,7 +67,7 @@ export function runVerify(args: readonly string[], io: CliIo): Promise<number> {
 
 /** What a signed file is, from its root element. */
 function signatureKind(signed: Buffer): 'cda' | 'xades' | 'vihf' {
-  const { root } = parseSignedXml(signed.toString('utf8'));
+  const { root } = parseSignedXml(signed);
   if (root.namespaceURI === SAML2_NS && root.localName === 'Assertion') return 'vihf';
   if (!isDsig(root, 'Signature')) throw new SignatureError('the file is neither a ds:Signature nor a SAML assertion');
   const objects = elementChildren(root).filter((e) => isDsig(e, 'Object')).flatMap(elementChildren);
