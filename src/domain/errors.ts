@@ -27,6 +27,8 @@ export const ERROR_CATALOGUE = {
   'document-not-buildable': { title: 'The act report lacks what this document type needs', status: 422, exitCode: 1, retryable: false },
   'document-invalid': { title: 'The built document fails CI-SIS validation', status: 422, exitCode: 1, retryable: false },
   'signature-invalid': { title: 'The signature does not verify', status: 422, exitCode: 1, retryable: false },
+  'partner-unavailable': { title: 'The partner service (DMP, MSSanté) cannot be reached or is busy; trying again later may succeed', status: 503, exitCode: 6, retryable: true },
+  'partner-rejected': { title: 'The partner service (DMP, MSSanté) refused the request; sending it again unchanged will fail again', status: 502, exitCode: 6, retryable: false },
   'store-unavailable': { title: 'The store cannot be reached', status: 503, exitCode: 5, retryable: true },
   'config-invalid': { title: 'The configuration is not valid', status: 500, exitCode: 3, retryable: false },
   usage: { title: 'The command line is not valid', status: 400, exitCode: 2, retryable: false },
