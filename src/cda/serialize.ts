@@ -14,6 +14,14 @@ import type {
 import { CDA_TYPE_ID, HL7_NS, XSI_NS } from './vocabulary.js';
 
 const BODY_MARKER = 'PASSERELLE-NONXMLBODY-CONTENT';
+
+/**
+ * A value as xmlbuilder2 must be given it to write it as it is: the builder escapes `<` and `>`
+ * but leaves an `&` that looks like an entity reference alone, so "R&amp;D" in a report would
+ * be read back as "R&D", and "&eacute;" would make the document not XML. Every `&` escaped here
+ * reaches it as `&amp;`, which it keeps.
+ */
+const literal = (value: string): string => value.replaceAll('&', '&amp;');
 /** Bytes of content encoded per step: a multiple of 3, so that chunks concatenate into one base64. */
 const BASE64_CHUNK = 3 * 256 * 1024;
 
@@ -38,7 +46,7 @@ function header(root: XMLBuilder, d: ClinicalDocument): void {
   for (const t of d.templateIds) ii(root, 'templateId', t);
   ii(root, 'id', d.id);
   code(root, 'code', d.code);
-  root.ele('title').txt(d.title);
+  root.ele('title').txt(literal(d.title));
   root.ele('effectiveTime', { value: d.effectiveTime });
   code(root, 'confidentialityCode', d.confidentialityCode);
   root.ele('languageCode', { code: d.languageCode });
@@ -51,7 +59,7 @@ function header(root: XMLBuilder, d: ClinicalDocument): void {
   name(patient, d.recordTarget.name);
   code(patient, 'administrativeGenderCode', d.recordTarget.administrativeGender);
   patient.ele('birthTime', { value: d.recordTarget.birthTime });
-  if (d.recordTarget.birthPlaceCode !== undefined) patient.ele('birthplace').ele('place').ele('addr').ele('county').txt(d.recordTarget.birthPlaceCode);
+  if (d.recordTarget.birthPlaceCode !== undefined) patient.ele('birthplace').ele('place').ele('addr').ele('county').txt(literal(d.recordTarget.birthPlaceCode));
 
   for (const author of d.authors) {
     const el = root.ele('author');
@@ -61,18 +69,18 @@ function header(root: XMLBuilder, d: ClinicalDocument): void {
 
   const custodian = root.ele('custodian').ele('assignedCustodian').ele('representedCustodianOrganization');
   ii(custodian, 'id', d.custodian.id);
-  custodian.ele('name').txt(d.custodian.name);
+  custodian.ele('name').txt(literal(d.custodian.name));
 
   for (const recipient of d.informationRecipients) {
     const intended = root.ele('informationRecipient').ele('intendedRecipient');
     const p = recipient.professional;
     ii(intended, 'id', p.id);
-    for (const telecom of p.telecoms ?? []) intended.ele('telecom', { value: telecom });
+    for (const telecom of p.telecoms ?? []) intended.ele('telecom', { value: literal(telecom) });
     name(intended.ele('informationRecipient'), p.name);
     if (p.organization !== undefined) {
       const org = intended.ele('receivedOrganization');
       ii(org, 'id', p.organization.id);
-      org.ele('name').txt(p.organization.name);
+      org.ele('name').txt(literal(p.organization.name));
     }
   }
 
@@ -117,36 +125,36 @@ function header(root: XMLBuilder, d: ClinicalDocument): void {
   const facility = encounter.ele('location').ele('healthCareFacility');
   ii(facility, 'id', d.encounter.facility.id);
   code(facility, 'code', d.encounter.facility.code);
-  facility.ele('location').ele('name').txt(d.encounter.facility.name);
+  facility.ele('location').ele('name').txt(literal(d.encounter.facility.name));
 }
 
 function professional(el: XMLBuilder, p: AssignedProfessional, personElement: 'assignedPerson' | 'associatedPerson', organizationElement: 'representedOrganization' | 'scopingOrganization' = 'representedOrganization'): void {
   ii(el, 'id', p.id);
   if (p.code !== undefined) code(el, 'code', p.code);
-  for (const telecom of p.telecoms ?? []) el.ele('telecom', { value: telecom });
+  for (const telecom of p.telecoms ?? []) el.ele('telecom', { value: literal(telecom) });
   name(el.ele(personElement), p.name);
   if (p.organization !== undefined) organization(el.ele(organizationElement), p.organization);
 }
 
 function organization(el: XMLBuilder, o: Organization): void {
   ii(el, 'id', o.id);
-  el.ele('name').txt(o.name);
+  el.ele('name').txt(literal(o.name));
   if (o.standardIndustryClassCode !== undefined) code(el, 'standardIndustryClassCode', o.standardIndustryClassCode);
 }
 
 function name(parent: XMLBuilder, n: PersonName): void {
   const el = parent.ele('name');
-  if (n.prefix !== undefined) el.ele('prefix').txt(n.prefix);
+  if (n.prefix !== undefined) el.ele('prefix').txt(literal(n.prefix));
   // SM-SCH example order: birth names first, then the names in use (CL).
   const inUse = (p: NamePart): boolean => p.qualifier === 'CL';
   const write = (tag: 'family' | 'given', parts: readonly NamePart[]): void => {
-    for (const part of parts) el.ele(tag, part.qualifier === undefined ? {} : { qualifier: part.qualifier }).txt(part.value);
+    for (const part of parts) el.ele(tag, part.qualifier === undefined ? {} : { qualifier: part.qualifier }).txt(literal(part.value));
   };
   write('family', n.family.filter((p) => !inUse(p)));
   write('given', n.given.filter((p) => !inUse(p)));
   write('family', n.family.filter(inUse));
   write('given', n.given.filter(inUse));
-  if (n.suffix !== undefined) el.ele('suffix').txt(n.suffix);
+  if (n.suffix !== undefined) el.ele('suffix').txt(literal(n.suffix));
 }
 
 function writeSection(component: XMLBuilder, s: Section): void {
@@ -154,7 +162,7 @@ function writeSection(component: XMLBuilder, s: Section): void {
   for (const t of s.templateIds) ii(section, 'templateId', t);
   if (s.id !== undefined) ii(section, 'id', s.id);
   code(section, 'code', s.code);
-  section.ele('title').txt(s.title);
+  section.ele('title').txt(literal(s.title));
   if (s.text !== undefined) narrative(section.ele('text'), s.text);
   for (const entry of s.entries ?? []) medication(section.ele('entry', { typeCode: 'DRIV' }), entry);
   for (const child of s.sections ?? []) writeSection(section.ele('component'), child);
@@ -162,19 +170,19 @@ function writeSection(component: XMLBuilder, s: Section): void {
 
 function narrative(text: XMLBuilder, n: Narrative): void {
   if (n.kind === 'paragraphs') {
-    for (const p of n.paragraphs) text.ele('paragraph').txt(p);
+    for (const p of n.paragraphs) text.ele('paragraph').txt(literal(p));
     return;
   }
   const table = text.ele('table', { border: '1' });
   const head = table.ele('thead').ele('tr');
-  for (const h of n.head) head.ele('th').txt(h);
+  for (const h of n.head) head.ele('th').txt(literal(h));
   const body = table.ele('tbody');
   for (const row of n.rows) {
     const tr = body.ele('tr');
     for (const cell of row) {
       const td = tr.ele('td');
-      if (cell.id === undefined) td.txt(cell.text);
-      else td.ele('content', { ID: cell.id }).txt(cell.text);
+      if (cell.id === undefined) td.txt(literal(cell.text));
+      else td.ele('content', { ID: cell.id }).txt(literal(cell.text));
     }
   }
 }
@@ -193,19 +201,19 @@ function medication(entry: XMLBuilder, m: MedicationEntry): void {
   const productCode = m.product.code;
   const c = 'nullFlavor' in productCode ? material.ele('code', { nullFlavor: productCode.nullFlavor }) : code(material, 'code', productCode);
   if (productCode.narrativeId !== undefined) c.ele('originalText').ele('reference', { value: `#${productCode.narrativeId}` });
-  if (m.product.name !== undefined) material.ele('name').txt(m.product.name);
+  if (m.product.name !== undefined) material.ele('name').txt(literal(m.product.name));
 }
 
 function ii(parent: XMLBuilder, tag: string, id: II): XMLBuilder {
-  return parent.ele(tag, id.extension === undefined ? { root: id.root } : { root: id.root, extension: id.extension });
+  return parent.ele(tag, id.extension === undefined ? { root: literal(id.root) } : { root: literal(id.root), extension: literal(id.extension) });
 }
 
 function code(parent: XMLBuilder, tag: string, c: Code): XMLBuilder {
   return parent.ele(tag, {
-    code: c.code,
-    displayName: c.displayName,
-    codeSystem: c.codeSystem,
-    ...(c.codeSystemName === undefined ? {} : { codeSystemName: c.codeSystemName }),
+    code: literal(c.code),
+    displayName: literal(c.displayName),
+    codeSystem: literal(c.codeSystem),
+    ...(c.codeSystemName === undefined ? {} : { codeSystemName: literal(c.codeSystemName) }),
   });
 }
 

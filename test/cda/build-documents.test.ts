@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { DOMParser } from '@xmldom/xmldom';
 import { expect } from 'chai';
 import type { BuiltDocument } from '../../src/cda/build-document.js';
 import type { DocumentType } from '../../src/cda/templates.js';
@@ -100,6 +101,14 @@ describe('CDA documents built from act reports', function () {
     const text = Buffer.from(body?.[1] ?? '', 'base64').toString('utf8');
     expect(text).to.contain('Incidents techniques').and.contain('Consentement').and.contain(reportOf('teleexpertise').technicalIncidents[0]?.description ?? '-');
     expect(built.pdf).to.equal(undefined);
+  });
+
+  it('writes an ampersand that looks like an entity reference as the text it is', async () => {
+    const report = fixture('teleexpertise');
+    report.organization.name = 'CENTRE R&amp;D &eacute; & CO';
+    const built = await build(report as ActReport, 'tlm-cr');
+    const name = new DOMParser().parseFromString(built.xml.toString('utf8'), 'application/xml').getElementsByTagName('custodian')[0]?.getElementsByTagName('name')[0]?.textContent;
+    expect(name).to.equal('CENTRE R&amp;D &eacute; & CO');
   });
 
   it('replaces a document: same set, next version, RPLC on the replaced id', async () => {
