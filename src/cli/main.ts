@@ -10,8 +10,10 @@ import { runKeys } from './commands/keys.js';
 import { runPki } from './commands/pki.js';
 import { runServe } from './commands/serve.js';
 import { runSign } from './commands/sign.js';
+import { runSim } from './commands/sim.js';
 import { runValidate } from './commands/validate.js';
 import { runVerify } from './commands/verify.js';
+import { runXds } from './commands/xds.js';
 
 export const USAGE = `Usage: passerelle <command> [options]
 
@@ -38,6 +40,13 @@ Commands:
   verify --trust CA.pem [--document FILE]… [--submission-set OID] [--at DATE-TIME] [--extract FILE] FILE
                          verify a signed CDA, a submission-set signature or a VIHF against the CAs
                          of --trust only (exit 0 valid, 1 invalid with the reason, 2 usage)
+  sim dmp [--port N] [--pki DIR] [--database FILE] [--xds-schemas DIR]
+                         run the DMP sandbox (XDS.b registry and repository over mutual TLS, with
+                         fault injection under /_sandbox); the development PKI by default
+  xds metadata [--config FILE] [--masking ps,patient,legal] CDA.xml
+                         print the XDS metadata (lcm:SubmitObjectsRequest) of a CDA as the DMP
+                         would receive it; --masking adds the DMP masking codes (exit 1: the CDA
+                         lacks what the metadata need, every reason listed)
   config check [--config FILE]
                          validate the configuration and print it (secrets hidden)
   help                   show this help
@@ -56,7 +65,9 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   cda: runCda,
   pki: runPki,
   sign: runSign,
+  sim: runSim,
   verify: runVerify,
+  xds: runXds,
 };
 
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {

@@ -36,6 +36,7 @@ export interface Config {
   /** The ANS CI-SIS test kit used by `passerelle validate` (and, when set, by the gateway). */
   readonly validation: { readonly kitDir?: string };
   readonly signing: SigningConfig;
+  readonly dmp: DmpConfig;
   /** Development mode: creates and prints an API key for the sandbox tenant. Never in production. */
   readonly dev: boolean;
   readonly dataDir: string;
@@ -50,6 +51,55 @@ export interface SigningConfig {
   readonly vihfValiditySeconds: number;
 }
 
+/** A coded value of the configuration (XDS contentTypeCode, VIHF role…). */
+export interface ConfiguredCode {
+  readonly code: string;
+  readonly codeSystem: string;
+  readonly displayName: string;
+}
+
+/** The VIHF of every DMP call, per structure (french-specs §3.5); the patient's INS is added per call. */
+export interface VihfConfig {
+  readonly version: string;
+  /** Subject/NameID: IdNat of the person responsible for the automated sending. */
+  readonly nameId: string;
+  readonly subjectId: string;
+  readonly roles: readonly ConfiguredCode[];
+  readonly purposeOfUse: ConfiguredCode;
+  /** Secteur_Activite, `code^codeSystem` (JDV_J61). */
+  readonly sector: string;
+  readonly authenticationMode: 'DIRECTE' | 'INDIRECTE' | 'INDIRECTE_RENFORCEE';
+  readonly authnContext: string;
+  readonly lps: { readonly id?: string; readonly name: string; readonly version?: string; readonly homologationId: string };
+}
+
+/**
+ * The DMP client. Without a URL the gateway does not feed the DMP. The identity is the
+ * structure's ORG AUTH_CLI certificate (mutual TLS); signatures use `signing.identity` (ORG SIGN).
+ */
+export interface DmpConfig {
+  /** Base URL of the DMP services; `/registry`, `/repository` and `/patients` are appended (french-specs §3.6). */
+  readonly url?: string;
+  readonly tlsIdentity?: SigningIdentitySource;
+  /** PEM bundle the DMP's server certificate is verified against (default: signing.trustFile). */
+  readonly trustFile?: string;
+  readonly connectTimeoutMs: number;
+  readonly tlsTimeoutMs: number;
+  readonly responseTimeoutMs: number;
+  readonly maxResponseBytes: number;
+  /** XDS repositoryUniqueId of the DMP repository. */
+  readonly repositoryUniqueId: string;
+  /** XDS SubmissionSet.sourceId: the OID of this gateway installation. */
+  readonly sourceId: string;
+  /** SubmissionSet.contentTypeCode (JDV_J59). */
+  readonly contentTypeCode: ConfiguredCode;
+  /** `td0.2`: ask the DMP whether the patient has an active DMP and does not object; `skip`: the platform knows. */
+  readonly patientCheck: 'td0.2' | 'skip';
+  /** IdNat_Struct of the structure (Identifiant_Structure), e.g. `1` + FINESS. */
+  readonly structureId: string;
+  readonly vihf: VihfConfig;
+}
+
 export const DEFAULTS = {
   host: '127.0.0.1',
   port: 8080,
@@ -62,7 +112,45 @@ export const DEFAULTS = {
   dataDir: './data',
   timeZone: 'Europe/Paris',
   vihfValiditySeconds: 300,
+  dmpConnectTimeoutMs: 5_000,
+  dmpTlsTimeoutMs: 5_000,
+  dmpResponseTimeoutMs: 30_000,
+  dmpMaxResponseBytes: 64 * 1024 * 1024,
+  /**
+   * Development values, under 2.999, the arc ITU-T X.660 | ISO/IEC 9834-1 reserves for examples
+   * (no real system is registered there): a real installation sets its own (the DMP gives its
+   * repositoryUniqueId; sourceId is an OID of the installation's organisation).
+   */
+  dmpRepositoryUniqueId: '2.999.1.1',
+  dmpSourceId: '2.999.1.2',
 } as const;
+
+/**
+ * SubmissionSet.contentTypeCode by default: TRE_R209-TypeActivite `07`, the code the ANS HL7 v2
+ * transmission volet maps an outpatient visit (PV1-2 = O) to, which a telemedicine act is, with
+ * the label of the RASS value set JDV_J138. JDV_J59's contents are not public [UNVERIFIED]: set
+ * dmp.contentTypeCode.
+ */
+export const DEFAULT_CONTENT_TYPE_CODE: ConfiguredCode = { code: '07', codeSystem: '1.2.250.1.213.2.2', displayName: 'Consultation Soins Externes' };
+
+/**
+ * The VIHF of an automated sender as DRIMbox and the MAP describe it; names and ids are
+ * development values to be replaced by the structure's own.
+ */
+/** The subject role of an automated process (TRE_A00-ProducteurDocNonPS, JDV_J65; french-specs §3.5). */
+const AUTOMATE_ROLE: ConfiguredCode = { code: 'AUTOMATE', codeSystem: '1.2.250.1.213.1.1.4.6', displayName: 'Automate' };
+
+export const DEFAULT_VIHF: VihfConfig = {
+  version: '3.0',
+  nameId: '801234567897',
+  subjectId: 'Passerelle',
+  roles: [AUTOMATE_ROLE],
+  purposeOfUse: { code: 'normal', codeSystem: '1.2.250.1.213.1.1.4.248', displayName: 'Accès normal' },
+  sector: 'SA07^1.2.250.1.71.4.2.4',
+  authenticationMode: 'INDIRECTE',
+  authnContext: 'unspecified',
+  lps: { name: 'Passerelle', version: '0.1.0', homologationId: 'PASSERELLE-DEV' },
+};
 
 /** Environment variables and the file key each one overrides. */
 export const ENVIRONMENT = {
@@ -92,6 +180,17 @@ export const ENVIRONMENT = {
   PASSERELLE_TRUST_FILE: 'signing.trustFile',
   PASSERELLE_XADES_PROFILE: 'signing.xadesProfile',
   PASSERELLE_VIHF_VALIDITY_SECONDS: 'signing.vihfValiditySeconds',
+  PASSERELLE_DMP_URL: 'dmp.url',
+  PASSERELLE_DMP_PKCS12_FILE: 'dmp.tlsIdentity.pkcs12File',
+  PASSERELLE_DMP_PASSPHRASE_FILE: 'dmp.tlsIdentity.passphraseFile',
+  PASSERELLE_DMP_TRUST_FILE: 'dmp.trustFile',
+  PASSERELLE_DMP_CONNECT_TIMEOUT_MS: 'dmp.connectTimeoutMs',
+  PASSERELLE_DMP_TLS_TIMEOUT_MS: 'dmp.tlsTimeoutMs',
+  PASSERELLE_DMP_RESPONSE_TIMEOUT_MS: 'dmp.responseTimeoutMs',
+  PASSERELLE_DMP_REPOSITORY_UNIQUE_ID: 'dmp.repositoryUniqueId',
+  PASSERELLE_DMP_SOURCE_ID: 'dmp.sourceId',
+  PASSERELLE_DMP_PATIENT_CHECK: 'dmp.patientCheck',
+  PASSERELLE_DMP_STRUCTURE_ID: 'dmp.structureId',
 } as const;
 
 function isTimeZone(name: string): boolean {
@@ -164,6 +263,7 @@ export function loadConfig(env: Source = process.env, options: LoadOptions = {})
     documents: { timeZone, textBodyAs: reader.oneOf('PASSERELLE_TEXT_BODY_AS', ['documents', 'textBodyAs'], ['pdf', 'text'] as const, 'pdf') },
     validation: kitDir === undefined ? {} : { kitDir },
     signing: signingConfig(reader, problems),
+    dmp: dmpConfig(reader, file, problems),
     dev: options.overrides?.dev ?? false,
     dataDir: reader.string('PASSERELLE_DATA_DIR', ['dataDir']) ?? DEFAULTS.dataDir,
   };
@@ -198,6 +298,93 @@ function signingConfig(reader: Reader, problems: Violation[]): SigningConfig {
     ...(trustFile === undefined ? {} : { trustFile }),
     xadesProfile: reader.oneOf('PASSERELLE_XADES_PROFILE', ['signing', 'xadesProfile'], ['dmp', 'sha256'] as const, 'dmp'),
     vihfValiditySeconds: reader.integer('PASSERELLE_VIHF_VALIDITY_SECONDS', ['signing', 'vihfValiditySeconds'], DEFAULTS.vihfValiditySeconds, 30, 3600),
+  };
+}
+
+const OID = /^[0-2](\.(0|[1-9][0-9]*))+$/;
+
+function dmpConfig(reader: Reader, file: Obj, problems: Violation[]): DmpConfig {
+  const url = reader.string('PASSERELLE_DMP_URL', ['dmp', 'url']);
+  if (url !== undefined && !/^https:\/\/[^\s/]+/.test(url)) problems.push({ pointer: '/dmp/url', rule: 'CONFIG_DMP_URL', message: 'must be an https:// URL (the DMP is reached over mutual TLS only)' });
+  const pkcs12File = reader.string('PASSERELLE_DMP_PKCS12_FILE', ['dmp', 'tlsIdentity', 'pkcs12File']);
+  const passphraseFile = reader.string('PASSERELLE_DMP_PASSPHRASE_FILE', ['dmp', 'tlsIdentity', 'passphraseFile']);
+  if ((pkcs12File === undefined) !== (passphraseFile === undefined)) problems.push({ pointer: '/dmp/tlsIdentity', rule: 'CONFIG_DMP_IDENTITY', message: 'the ORG AUTH_CLI identity needs its PKCS#12 file and its passphrase file together' });
+  if (url !== undefined && pkcs12File === undefined) problems.push({ pointer: '/dmp/tlsIdentity', rule: 'CONFIG_DMP_IDENTITY', message: 'the DMP needs the structure\'s ORG AUTH_CLI certificate for mutual TLS', hint: 'Set PASSERELLE_DMP_PKCS12_FILE and PASSERELLE_DMP_PASSPHRASE_FILE.' });
+  const oid = (name: 'PASSERELLE_DMP_REPOSITORY_UNIQUE_ID' | 'PASSERELLE_DMP_SOURCE_ID', key: string, fallback: string): string => {
+    const value = reader.string(name, ['dmp', key]) ?? fallback;
+    if (!OID.test(value)) problems.push({ pointer: `/dmp/${key}`, rule: 'CONFIG_OID', message: 'must be an OID' });
+    return value;
+  };
+  const section = (file.dmp ?? {}) as Obj;
+  const trustFile = reader.string('PASSERELLE_DMP_TRUST_FILE', ['dmp', 'trustFile']);
+  return {
+    ...(url === undefined ? {} : { url: url.replace(/\/+$/, '') }),
+    ...(pkcs12File === undefined || passphraseFile === undefined ? {} : { tlsIdentity: { pkcs12File, passphraseFile } }),
+    ...(trustFile === undefined ? {} : { trustFile }),
+    connectTimeoutMs: reader.integer('PASSERELLE_DMP_CONNECT_TIMEOUT_MS', ['dmp', 'connectTimeoutMs'], DEFAULTS.dmpConnectTimeoutMs, 100, 120_000),
+    tlsTimeoutMs: reader.integer('PASSERELLE_DMP_TLS_TIMEOUT_MS', ['dmp', 'tlsTimeoutMs'], DEFAULTS.dmpTlsTimeoutMs, 100, 120_000),
+    responseTimeoutMs: reader.integer('PASSERELLE_DMP_RESPONSE_TIMEOUT_MS', ['dmp', 'responseTimeoutMs'], DEFAULTS.dmpResponseTimeoutMs, 100, 600_000),
+    maxResponseBytes: DEFAULTS.dmpMaxResponseBytes,
+    repositoryUniqueId: oid('PASSERELLE_DMP_REPOSITORY_UNIQUE_ID', 'repositoryUniqueId', DEFAULTS.dmpRepositoryUniqueId),
+    sourceId: oid('PASSERELLE_DMP_SOURCE_ID', 'sourceId', DEFAULTS.dmpSourceId),
+    contentTypeCode: configuredCode(section.contentTypeCode, '/dmp/contentTypeCode', problems) ?? DEFAULT_CONTENT_TYPE_CODE,
+    patientCheck: reader.oneOf('PASSERELLE_DMP_PATIENT_CHECK', ['dmp', 'patientCheck'], ['td0.2', 'skip'] as const, 'td0.2'),
+    structureId: reader.string('PASSERELLE_DMP_STRUCTURE_ID', ['dmp', 'structureId']) ?? '1750803447',
+    vihf: vihfConfig(section.vihf, problems),
+  };
+}
+
+function configuredCode(value: unknown, pointer: string, problems: Violation[]): ConfiguredCode | undefined {
+  if (value === undefined) return undefined;
+  const o = (typeof value === 'object' && value !== null ? value : {}) as Obj;
+  if (typeof o.code === 'string' && o.code !== '' && typeof o.codeSystem === 'string' && OID.test(o.codeSystem) && typeof o.displayName === 'string') {
+    return { code: o.code, codeSystem: o.codeSystem, displayName: o.displayName };
+  }
+  problems.push({ pointer, rule: 'CONFIG_CODE', message: 'must be {code, codeSystem (an OID), displayName}' });
+  return undefined;
+}
+
+/** dmp.vihf in the file: each field replaces the development default. */
+function vihfConfig(value: unknown, problems: Violation[]): VihfConfig {
+  if (value === undefined) return DEFAULT_VIHF;
+  if (typeof value !== 'object' || value === null) {
+    problems.push({ pointer: '/dmp/vihf', rule: 'CONFIG_TYPE', message: 'must be an object' });
+    return DEFAULT_VIHF;
+  }
+  const o = value as Obj;
+  const text = (key: 'version' | 'nameId' | 'subjectId' | 'sector' | 'authnContext'): string => {
+    const v = o[key];
+    if (v === undefined) return DEFAULT_VIHF[key];
+    if (typeof v === 'string' && v !== '') return v;
+    problems.push({ pointer: `/dmp/vihf/${key}`, rule: 'CONFIG_TYPE', message: 'must be a non-empty string' });
+    return DEFAULT_VIHF[key];
+  };
+  const modes = ['DIRECTE', 'INDIRECTE', 'INDIRECTE_RENFORCEE'] as const;
+  const mode = o.authenticationMode ?? DEFAULT_VIHF.authenticationMode;
+  if (!(modes as readonly unknown[]).includes(mode)) problems.push({ pointer: '/dmp/vihf/authenticationMode', rule: 'CONFIG_ENUM', message: `must be one of: ${modes.join(', ')}` });
+  const roles = o.roles === undefined ? DEFAULT_VIHF.roles : Array.isArray(o.roles) && o.roles.length > 0
+    ? o.roles.map((r: unknown, i) => configuredCode(r, `/dmp/vihf/roles/${i}`, problems) ?? AUTOMATE_ROLE)
+    : (problems.push({ pointer: '/dmp/vihf/roles', rule: 'CONFIG_TYPE', message: 'must be a non-empty array of codes' }), DEFAULT_VIHF.roles);
+  const lps = (typeof o.lps === 'object' && o.lps !== null ? o.lps : {}) as Obj;
+  const lpsText = (key: 'id' | 'name' | 'version' | 'homologationId'): string | undefined => {
+    const v = lps[key];
+    if (v === undefined) return DEFAULT_VIHF.lps[key];
+    if (typeof v === 'string' && v !== '') return v;
+    problems.push({ pointer: `/dmp/vihf/lps/${key}`, rule: 'CONFIG_TYPE', message: 'must be a non-empty string' });
+    return DEFAULT_VIHF.lps[key];
+  };
+  const lpsId = lpsText('id');
+  const lpsVersion = lpsText('version');
+  return {
+    version: text('version'),
+    nameId: text('nameId'),
+    subjectId: text('subjectId'),
+    roles,
+    purposeOfUse: configuredCode(o.purposeOfUse, '/dmp/vihf/purposeOfUse', problems) ?? DEFAULT_VIHF.purposeOfUse,
+    sector: text('sector'),
+    authenticationMode: (modes as readonly unknown[]).includes(mode) ? mode as VihfConfig['authenticationMode'] : DEFAULT_VIHF.authenticationMode,
+    authnContext: text('authnContext'),
+    lps: { name: lpsText('name') ?? DEFAULT_VIHF.lps.name, homologationId: lpsText('homologationId') ?? DEFAULT_VIHF.lps.homologationId, ...(lpsId === undefined ? {} : { id: lpsId }), ...(lpsVersion === undefined ? {} : { version: lpsVersion }) },
   };
 }
 

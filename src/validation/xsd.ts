@@ -53,8 +53,12 @@ export class XsdSchema {
     }
   }
 
-  /** Every XSD error of the document, with its line; an empty list when it is valid. */
-  validate(bytes: Uint8Array, name: string): ValidationIssue[] {
+  /**
+   * Every XSD error of the document, with its line; an empty list when it is valid. With
+   * `element`, the first element of that name is validated as if it were the root (the body of a
+   * SOAP envelope); a document without one is reported.
+   */
+  validate(bytes: Uint8Array, name: string, element?: { readonly namespace: string; readonly localName: string }): ValidationIssue[] {
     let document: XmlDocument;
     try {
       document = XmlDocument.fromBuffer(bytes, { url: name, option: PARSE_OPTIONS });
@@ -65,8 +69,11 @@ export class XsdSchema {
     try {
       // A signed CDA (DC-GEN): ds:Signature is the root and the schema applies to the
       // ClinicalDocument it envelops. Re-rooting keeps the line numbers of the file.
-      const enveloped = document.get('/ds:Signature/ds:Object/cda:ClinicalDocument', { ds: XMLDSIG_NS, cda: HL7_NS });
+      const enveloped = element === undefined
+        ? document.get('/ds:Signature/ds:Object/cda:ClinicalDocument', { ds: XMLDSIG_NS, cda: HL7_NS })
+        : document.get(`//x:${element.localName}`, { x: element.namespace });
       if (enveloped instanceof XmlElement) document.root = enveloped;
+      else if (element !== undefined) return [{ source: 'xsd', severity: 'error', rule: 'XSD', message: `no ${element.localName} element in ${element.namespace}` }];
       this.validator.validate(document);
       return [];
     } catch (error) {

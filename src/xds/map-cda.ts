@@ -8,7 +8,8 @@
  * without INS — is collected and thrown at once as an XdsMappingError naming each place in the CDA.
  */
 import { createHash } from 'node:crypto';
-import { describeProblems, readCdaHeader, type CdaAssigned, type CdaHeader, type CodedValue, type HeaderProblem, type NamePart } from '../cda/read-header.js';
+import { CdaHeaderError, describeProblems, readCdaHeader, type CdaAssigned, type CdaHeader, type CodedValue, type HeaderProblem, type NamePart } from '../cda/read-header.js';
+import { PasserelleError } from '../domain/errors.js';
 import { ID_NAT_PS_OID, ID_NAT_STRUCT_OID, INS_OIDS } from '../domain/identifiers.js';
 import { escapeHl7, formatCe, formatCx } from './hl7v2.js';
 import type { Association, Code, Cx, DocumentEntry, SubmissionRequest, SubmissionSet, Xcn, Xon } from './model.js';
@@ -126,6 +127,18 @@ const FORMAT_BY_TEMPLATE: ReadonlyMap<string, Code> = new Map([
 ]);
 
 /** The DMP masking codes asked for, in JDV_J08's order of the three flags. */
+/**
+ * The catalogue's `document-invalid` for a CDA that cannot be read or mapped, with every problem
+ * as a violation located in the CDA (never a patient value); undefined for any other error.
+ */
+export function documentInvalid(error: unknown, name: string): PasserelleError | undefined {
+  if (!(error instanceof CdaHeaderError) && !(error instanceof XdsMappingError)) return undefined;
+  const what = error instanceof CdaHeaderError ? 'the CDA cannot be read' : 'the CDA cannot be mapped to XDS metadata';
+  return new PasserelleError('document-invalid', `${name}: ${what} (${String(error.problems.length)} problem(s))`, {
+    violations: error.problems.map((p) => ({ pointer: p.location, rule: p.rule, message: p.message })),
+  });
+}
+
 export function maskingCodes(masking: DmpMasking): Code[] {
   return [
     ...(masking.hiddenFromProfessionals === true ? [DMP_MASKING_CODE.HIDDEN_FROM_PROFESSIONALS] : []),

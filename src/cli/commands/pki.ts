@@ -66,3 +66,14 @@ export function writeDevPki(out: string, options: DevPkiOptions): void {
   identity('org-sign', pki.orgSign);
   identity('server', pki.server);
 }
+
+/** FINESS of the development structure (its check digit is right; it is the ANS examples' one). */
+const DEV_FINESS = '750803447';
+
+/** The development PKI folder of a data directory, made on first use. */
+export function ensureDevPki(dataDir: string): string {
+  const dir = join(dataDir, 'pki');
+  if (!existsSync(join(dir, DEV_PKI_FILES.trust))) writeDevPki(dir, { finess: DEV_FINESS, organisation: 'ETABLISSEMENT DE DEVELOPPEMENT PASSERELLE', now: new Date(), validityDays: 365 });
+  return dir;
+}
+

@@ -1,18 +1,18 @@
 /** `passerelle serve`: run the HTTP API until SIGINT/SIGTERM. */
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { authenticateApiKey, createApiKey } from '../../auth/api-keys.js';
 import { loadConfig, redactUrl, type Config } from '../../config/config.js';
 import { openConfiguredStore, startGateway } from '../../gateway.js';
+import type { DmpSandbox } from '../../sim/dmp/sandbox-server.js';
 import type { Store } from '../../store/store.js';
-import { createLogger } from '../../support/logger.js';
+import { createLogger, type Logger } from '../../support/logger.js';
 import type { CliIo } from '../io.js';
-import { DEV_PKI_FILES, writeDevPki } from './pki.js';
+import { DEV_PKI_FILES, ensureDevPki } from './pki.js';
+import { startConfiguredDmpSandbox } from './sim.js';
 
 export const SANDBOX_TENANT = 'sandbox';
-/** FINESS of the development structure (its check digit is right; it is the ANS examples' one). */
-const DEV_FINESS = '750803447';
 
 export async function runServe(args: readonly string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({
@@ -28,15 +28,17 @@ export async function runServe(args: readonly string[], io: CliIo): Promise<numb
       ...(values.config === undefined ? {} : { configFile: values.config }),
     },
   });
-  const config = loaded.dev ? withDevSigning(loaded) : loaded;
-  const logger = createLogger(config.log.level);
+  const logger = createLogger(loaded.log.level);
+  const dmpSandbox = loaded.dev && loaded.dmp.url === undefined ? await startDevDmpSandbox(loaded, logger) : undefined;
+  const config = loaded.dev ? withDevDmp(withDevSigning(loaded), dmpSandbox) : loaded;
   const store = await openConfiguredStore(config);
   const sandboxKey = config.dev ? await sandboxApiKey(store, config) : undefined;
   const gateway = await startGateway(config, logger, store);
-  io.stdout(readyBanner(gateway.url, config, sandboxKey));
+  io.stdout(readyBanner(gateway.url, config, sandboxKey, dmpSandbox));
   const signal = await io.stopSignal;
   logger.info({ signal }, 'stopping');
   await gateway.close();
+  await dmpSandbox?.close();
   return 0;
 }
 
@@ -65,16 +67,28 @@ async function sandboxApiKey(store: Store, config: Config): Promise<string> {
  */
 function withDevSigning(config: Config): Config {
   if (config.signing.identity !== undefined) return config;
-  const dir = join(config.dataDir, 'pki');
-  if (!existsSync(join(dir, DEV_PKI_FILES.trust))) writeDevPki(dir, { finess: DEV_FINESS, organisation: 'ETABLISSEMENT DE DEVELOPPEMENT PASSERELLE', now: new Date(), validityDays: 365 });
+  const dir = ensureDevPki(config.dataDir);
   return {
     ...config,
     signing: { ...config.signing, identity: { pkcs12File: join(dir, DEV_PKI_FILES.orgSign), passphraseFile: join(dir, DEV_PKI_FILES.passphrase) }, trustFile: join(dir, DEV_PKI_FILES.trust) },
   };
 }
 
-function readyBanner(url: string, config: Config, sandboxKey: string | undefined): string {
+/** Development mode without a DMP URL: the DMP sandbox, in process, on a free port. */
+function startDevDmpSandbox(config: Config, logger: Logger): Promise<DmpSandbox> {
+  return startConfiguredDmpSandbox({ pkiDir: ensureDevPki(config.dataDir), port: 0, databasePath: join(config.dataDir, 'dmp-sandbox.db'), repositoryUniqueId: config.dmp.repositoryUniqueId, logger });
+}
+
+/** The DMP client pointed at the in-process sandbox, with the development ORG AUTH_CLI identity. */
+function withDevDmp(config: Config, sandbox: DmpSandbox | undefined): Config {
+  if (sandbox === undefined) return config;
+  const dir = ensureDevPki(config.dataDir);
+  return { ...config, dmp: { ...config.dmp, url: sandbox.url, tlsIdentity: { pkcs12File: join(dir, DEV_PKI_FILES.orgAuth), passphraseFile: join(dir, DEV_PKI_FILES.passphrase) }, trustFile: join(dir, DEV_PKI_FILES.trust) } };
+}
+
+function readyBanner(url: string, config: Config, sandboxKey: string | undefined, dmpSandbox: DmpSandbox | undefined): string {
   const lines = [`Passerelle ready on ${url} (store: ${redactUrl(config.store.url)})`, `  API docs: ${url}/docs`];
+  if (dmpSandbox !== undefined) lines.push(`  DMP sandbox (XDS.b over mutual TLS): ${dmpSandbox.url}`);
   if (config.dev && config.signing.trustFile !== undefined) lines.push(`  Development PKI (ORG SIGN, ORG AUTH_CLI, sandbox server): ${dirname(config.signing.trustFile)}`);
   if (sandboxKey !== undefined) {
     lines.push(

@@ -40,6 +40,9 @@ const XML_DECLARATION = /^\uFEFF?\s*<\?xml\s[^?]*\?>\s*/;
 const UUID_URN = /^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** A fresh WS-Addressing MessageID. */
+/** xmlbuilder2 leaves an `&` that looks like an entity reference as written: escaped here, every `&` is kept as text. */
+const literal = (value: string): string => value.replaceAll('&', '&amp;');
+
 export const newMessageId = (): string => `urn:uuid:${randomUUID()}`;
 
 export interface EnvelopeOptions {
@@ -66,11 +69,11 @@ export function soapEnvelope(o: EnvelopeOptions): string {
   const envelope = doc.ele(SOAP12_NS, 'soap:Envelope').att(XMLNS_NS, 'xmlns:wsa', WSA_NS);
   const header = envelope.ele(SOAP12_NS, 'soap:Header');
   // WS-Addressing 1.0 SOAP Binding §3: Action and To are processed, so they must be understood.
-  header.ele(WSA_NS, 'wsa:Action').att(SOAP12_NS, 'soap:mustUnderstand', 'true').txt(o.action);
-  header.ele(WSA_NS, 'wsa:MessageID').txt(o.messageId);
+  header.ele(WSA_NS, 'wsa:Action').att(SOAP12_NS, 'soap:mustUnderstand', 'true').txt(literal(o.action));
+  header.ele(WSA_NS, 'wsa:MessageID').txt(literal(o.messageId));
   if (o.relatesTo === undefined) header.ele(WSA_NS, 'wsa:ReplyTo').ele(WSA_NS, 'wsa:Address').txt(WSA_ANONYMOUS);
-  else header.ele(WSA_NS, 'wsa:RelatesTo').txt(o.relatesTo);
-  if (o.to !== undefined) header.ele(WSA_NS, 'wsa:To').att(SOAP12_NS, 'soap:mustUnderstand', 'true').txt(o.to);
+  else header.ele(WSA_NS, 'wsa:RelatesTo').txt(literal(o.relatesTo));
+  if (o.to !== undefined) header.ele(WSA_NS, 'wsa:To').att(SOAP12_NS, 'soap:mustUnderstand', 'true').txt(literal(o.to));
   if (o.security !== undefined) {
     header.ele(WSSE_NS, 'wsse:Security').att(SOAP12_NS, 'soap:mustUnderstand', 'true').txt(securityMarker);
   }
@@ -251,8 +254,8 @@ export function soapFaultXml(fault: SoapFault & { readonly code: SoapFaultCode }
     code = code.ele(SOAP12_NS, 'soap:Subcode');
     code.ele(SOAP12_NS, 'soap:Value').att(XMLNS_NS, 'xmlns:pf', PASSERELLE_FAULT_NS).txt(`pf:${subcode}`);
   }
-  faultElement.ele(SOAP12_NS, 'soap:Reason').ele(SOAP12_NS, 'soap:Text').att(XML_NS, 'xml:lang', 'en').txt(fault.reason);
-  if (fault.detail !== undefined) faultElement.ele(SOAP12_NS, 'soap:Detail').txt(fault.detail);
+  faultElement.ele(SOAP12_NS, 'soap:Reason').ele(SOAP12_NS, 'soap:Text').att(XML_NS, 'xml:lang', 'en').txt(literal(fault.reason));
+  if (fault.detail !== undefined) faultElement.ele(SOAP12_NS, 'soap:Detail').txt(literal(fault.detail));
   return soapEnvelope({
     action: WSA_FAULT_ACTION,
     messageId: newMessageId(),
