@@ -3,7 +3,7 @@
  * a TLM-CR in the DMP (file, find, retrieve, replace, mask, delete), the XDS error codes and the
  * injected faults with their classification, and the certificates the sandbox refuses.
  */
-import { Agent } from 'node:https';
+import { Agent, request as httpsRequest } from 'node:https';
 import { expect } from 'chai';
 import type { BuildOptions } from '../../src/cda/build-document.js';
 import type { ActReport } from '../../src/domain/act-report.js';
@@ -213,6 +213,27 @@ describe('the DMP client against the DMP sandbox (mutual TLS on loopback)', func
     expect(['tls-handshake', 'tls-certificate'], `${error.kind}: ${error.message}`).to.include(error.kind);
     expect(sandbox.store.documentCount()).to.equal(before);
   }
+
+  it('takes faults and patients over its /_sandbox controls, behind the same mutual TLS', async () => {
+    const agent = createMtlsAgent(pki.tls(DEV_PKI_FILES.orgAuth));
+    const control = (method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> => new Promise((resolve, reject) => {
+      const req = httpsRequest(`${sandbox.url}/_sandbox${path}`, { method, agent, headers: { 'content-type': 'application/json' } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => { const text = Buffer.concat(chunks).toString('utf8'); resolve({ status: res.statusCode ?? 0, json: text === '' ? undefined : JSON.parse(text) as unknown }); });
+      });
+      req.on('error', reject);
+      req.end(body === undefined ? undefined : JSON.stringify(body));
+    });
+    const armed = await control('POST', '/faults', { faults: [{ kind: 'registry-error', errorCode: XDS_ERROR.RegistryBusy, count: 1 }] });
+    expect(armed).to.deep.equal({ status: 200, json: { latencyMs: 0, pending: [{ kind: 'registry-error', count: 1, errorCode: XDS_ERROR.RegistryBusy }] } });
+    expect((await client.findDocuments(PATIENT)).verdict).to.deep.include({ outcome: 'retryable', errorCode: XDS_ERROR.RegistryBusy });
+    expect((await control('POST', '/faults', { faults: [{ kind: 'nonsense', count: 1 }] })).status).to.equal(400);
+    expect((await control('PUT', `/patients/${encodeURIComponent(PATIENT_CX)}`, { dmp: 'closed' })).status).to.equal(204);
+    expect(await client.patientStatus(PATIENT)).to.equal('closed');
+    expect((await control('PUT', `/patients/${encodeURIComponent(PATIENT_CX)}`, { dmp: 'active' })).status).to.equal(204);
+    agent.destroy();
+  });
 
   it('checks each request against the IHE schemas and answers a SOAP Sender fault for one that breaks them', async function () {
     requireShared(this, 'ihe/schema/query.xsd');

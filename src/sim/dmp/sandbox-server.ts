@@ -95,8 +95,9 @@ export async function startDmpSandbox(options: DmpSandboxOptions): Promise<DmpSa
 
   const app = express();
   app.disable('x-powered-by');
+  // The controls first: their JSON bodies must not reach the raw parser of the SOAP services.
+  app.use('/_sandbox', express.json({ limit: '64kb' }), controlRoutes(faults, store));
   app.use(express.raw({ type: () => true, limit: options.maxRequestBytes ?? 80 * 1024 * 1024 }));
-  app.use('/_sandbox', express.json(), controlRoutes(faults, store));
   app.post('/:service', (req: Request, res: Response) => {
     void (async () => {
       const fault = faults.takeCallFault();
