@@ -125,6 +125,30 @@ describe('the DMP client against the DMP sandbox (mutual TLS on loopback)', func
     expect(sandbox.store.documentCount()).to.equal(before);
   });
 
+  it('feeds the DMP only when the report asks for it, the patient does not object and TD0.2 says the DMP is open', async () => {
+    // Any call to the DMP would meet this fault: the first two cases must not call it.
+    sandbox.faults.add({ kind: 'drop', count: 1 });
+    expect(await client.feed((await tlmCr('feed-1')).xml, { requested: false, patientObjects: false })).to.deep.equal({ fed: false, decision: { feed: false, reason: 'not-requested' } });
+    expect(await client.feed((await tlmCr('feed-2')).xml, { requested: true, patientObjects: true })).to.deep.equal({ fed: false, decision: { feed: false, reason: 'patient-objects' } });
+    expect(sandbox.faults.state().pending).to.have.length(1);
+    sandbox.faults.clear();
+    sandbox.setPatient(PATIENT_CX, 'closed');
+    try {
+      expect(await client.feed((await tlmCr('feed-3')).xml, { requested: true, patientObjects: false })).to.deep.equal({ fed: false, decision: { feed: false, reason: 'dmp-closed' } });
+      sandbox.setPatient(PATIENT_CX, 'none');
+      expect(await client.feed((await tlmCr('feed-4')).xml, { requested: true, patientObjects: false })).to.deep.equal({ fed: false, decision: { feed: false, reason: 'no-dmp' } });
+      // Configured off, the check is the DMP's own: it refuses the filing.
+      const trusting = testClient(pki, sandbox, { patientCheck: 'skip' });
+      const refused = await trusting.feed((await tlmCr('feed-5')).xml, { requested: true, patientObjects: false });
+      expect(refused.fed && refused.filing.verdict).to.deep.include({ outcome: 'permanent', errorCode: XDS_ERROR.UnknownPatientId });
+    } finally {
+      sandbox.setPatient(PATIENT_CX, 'active');
+    }
+    const fed = await client.feed((await tlmCr('feed-6')).xml, { requested: true, patientObjects: false, masking: { hiddenFromLegalRepresentatives: true } });
+    expect(fed.fed && fed.filing.verdict.outcome).to.equal('success');
+    expect(fed.fed && fed.filing.documentEntry.confidentialityCodes.map((c) => c.code)).to.deep.equal(['N', 'INVISIBLE_REPRESENTANTS_LEGAUX']);
+  });
+
   it('answers a second filing of the same uniqueId with XDSDuplicateUniqueIdInRegistry, permanent and flagged as a duplicate', async () => {
     const doc = await tlmCr('duplicate');
     expect((await client.file(doc.xml)).verdict.outcome).to.equal('success');

@@ -37,5 +37,6 @@ export function configuredDmpClient(config: Config, signer: SigningIdentity): Dm
     repositoryUniqueId: dmp.repositoryUniqueId,
     sourceId: dmp.sourceId,
     contentTypeCode: { code: dmp.contentTypeCode.code, codingScheme: dmp.contentTypeCode.codeSystem, displayName: dmp.contentTypeCode.displayName },
+    patientCheck: dmp.patientCheck,
   });
 }

@@ -26,7 +26,7 @@ import { buildMtom, parseSoapMessage, resolveInclude, type MimePart, type Parsed
 import { httpStatusError, soapFaultError } from '../soap/transport-error.js';
 import { classifyRegistryResponse, type Verdict } from './classify.js';
 import { uuidOidOf } from './ids.js';
-import { TD02_ACTION, parsePatientStatusResponse, patientStatusQueryXml, type DmpState } from './patient-status.js';
+import { TD02_ACTION, feedingDecision, parsePatientStatusResponse, patientStatusQueryXml, type DmpState, type FeedingDecision } from './patient-status.js';
 import { vihfAttributes } from './vihf-context.js';
 
 export interface DmpClientOptions {
@@ -45,6 +45,8 @@ export interface DmpClientOptions {
   readonly repositoryUniqueId: string;
   readonly sourceId: string;
   readonly contentTypeCode: Code;
+  /** `td0.2`: ask the DMP whether the patient's DMP is open before feeding it; `skip`: the platform knows. */
+  readonly patientCheck?: 'td0.2' | 'skip';
   readonly clock?: () => Date;
 }
 
@@ -69,6 +71,16 @@ export interface FileOptions {
   readonly replacesUniqueId?: string;
 }
 
+/** What the report says about the DMP (ActReport.sharing), for `feed`. */
+export interface FeedingRequest extends FileOptions {
+  readonly requested: boolean;
+  readonly patientObjects: boolean;
+}
+
+export type FeedingOutcome =
+  | { readonly fed: false; readonly decision: FeedingDecision }
+  | { readonly fed: true; readonly filing: FilingOutcome };
+
 export interface RetrievedDocumentContent extends RegistryOutcome {
   readonly document?: { readonly content: Buffer; readonly mimeType: string };
 }
@@ -89,13 +101,33 @@ export class DmpClient {
     this.clock = options.clock ?? (() => new Date());
   }
 
+  /**
+   * Feeds the DMP when it should be: asked for by the report, not objected to by the patient, and
+   * (unless the check is configured off) the patient's DMP open according to TD0.2. Nothing is
+   * sent to the DMP for a report that does not ask for it or whose patient objects.
+   */
+  async feed(cda: Buffer, request: FeedingRequest): Promise<FeedingOutcome> {
+    const early = feedingDecision({ requested: request.requested, patientObjects: request.patientObjects, dmp: 'not-checked' });
+    if (!early.feed) return { fed: false, decision: early };
+    const prepared = this.prepare(cda, request.masking, this.clock());
+    if (this.options.patientCheck !== 'skip') {
+      const decision = feedingDecision({ requested: true, patientObjects: false, dmp: await this.patientStatus(prepared.entry.patientId) });
+      if (!decision.feed) return { fed: false, decision };
+    }
+    return { fed: true, filing: await this.submit(cda, prepared, request.replacesUniqueId) };
+  }
+
   /** ITI-41 (TD2): files a CDA with the signed submission set; with `replacesUniqueId`, as its new version (TD2.1). */
-  async file(cda: Buffer, options: FileOptions = {}): Promise<FilingOutcome> {
-    const now = this.clock();
+  file(cda: Buffer, options: FileOptions = {}): Promise<FilingOutcome> {
+    return this.submit(cda, this.prepare(cda, options.masking, this.clock()), options.replacesUniqueId);
+  }
+
+  /** The submission of a CDA, mapped from its header; a CDA that cannot be mapped is document-invalid. */
+  private prepare(cda: Buffer, masking: DmpMasking | undefined, now: Date): { submission: SubmissionRequest; entry: DocumentEntry; now: Date } {
     let submission: SubmissionRequest;
     try {
       submission = submissionOfCda(cda, {
-        document: { entryUUID: urnUuid(), repositoryUniqueId: this.options.repositoryUniqueId, ...(options.masking === undefined ? {} : { masking: options.masking }) },
+        document: { entryUUID: urnUuid(), repositoryUniqueId: this.options.repositoryUniqueId, ...(masking === undefined ? {} : { masking }) },
         submissionSet: this.submissionSetOptions(now),
       });
     } catch (error) {
@@ -103,8 +135,14 @@ export class DmpClient {
     }
     const [entry] = submission.documentEntries;
     if (entry === undefined) throw new Error('the submission of a CDA has its DocumentEntry');
+    return { submission, entry, now };
+  }
+
+  private async submit(cda: Buffer, prepared: { submission: SubmissionRequest; entry: DocumentEntry; now: Date }, replacesUniqueId: string | undefined): Promise<FilingOutcome> {
+    const { entry, now } = prepared;
+    let { submission } = prepared;
     // A new version replaces the approved entry of its parent, found by ITI-18 first (TD2.1).
-    const replaced = options.replacesUniqueId === undefined ? undefined : await this.approvedEntry(options.replacesUniqueId, entry.patientId);
+    const replaced = replacesUniqueId === undefined ? undefined : await this.approvedEntry(replacesUniqueId, entry.patientId);
     if (replaced !== undefined) submission = { ...submission, associations: [...submission.associations, association(ASSOCIATION_TYPE.RPLC, entry.entryUUID, replaced.entryUUID)] };
     const signatureEntryUUID = urnUuid();
     const signature = signSubmissionSet({
