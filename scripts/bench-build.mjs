@@ -10,18 +10,11 @@ import { buildDocument } from '../dist/cda/build-document.js';
 import { loadCdaTemplates } from '../dist/cda/templates.js';
 import { DEFAULT_NGAP_ACT_CODES } from '../dist/domain/act.js';
 import { produceDocument } from '../dist/pipeline/produce-document.js';
+import { pdfOfSize } from './bench-pdf.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const templates = loadCdaTemplates();
 const fixture = (name) => JSON.parse(readFileSync(new URL(`../fixtures/act-reports/${name}.json`, import.meta.url), 'utf8'));
-
-/** A real PDF of about `bytes` bytes: the fixture's PDF with an incompressible stream appended as an unused object. */
-function pdfOfSize(bytes) {
-  const head = Buffer.from('%PDF-1.4\n1 0 obj\n<< /Length ' + String(bytes) + ' >>\nstream\n', 'latin1');
-  const filler = Buffer.alloc(Math.max(0, bytes - head.length - 40));
-  for (let i = 0; i < filler.length; i++) filler[i] = (i * 2654435761) >>> 24;
-  return Buffer.concat([head, filler, Buffer.from('\nendstream\nendobj\ntrailer\n<<>>\n%%EOF\n', 'latin1')]).toString('base64');
-}
 
 const withPdf = fixture('teleconsultation');
 withPdf.report.pdf = pdfOfSize(200 * 1024);

@@ -16,6 +16,7 @@ import { DEFAULT_NGAP_ACT_CODES } from '../dist/domain/act.js';
 import { loadSigningIdentity } from '../dist/signing/identity.js';
 import { DmpClient } from '../dist/transports/dmp/dmp-client.js';
 import { createMtlsAgent, tlsClientOptions } from '../dist/transports/soap/http-client.js';
+import { pdfOfSize } from './bench-pdf.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
@@ -23,13 +24,6 @@ const REPOSITORY = '2.999.1.1';
 /** With ../shared, the sandbox also checks each request against the IHE schemas, as in the tests. */
 const SCHEMAS = new URL('../../shared/ihe/schema', import.meta.url).pathname;
 const withSchemas = process.env.BENCH_XSD !== '0' && existsSync(SCHEMAS);
-
-function pdfOfSize(bytes) {
-  const head = Buffer.from('%PDF-1.4\n1 0 obj\n<< /Length ' + String(bytes) + ' >>\nstream\n', 'latin1');
-  const filler = Buffer.alloc(Math.max(0, bytes - head.length - 40));
-  for (let i = 0; i < filler.length; i++) filler[i] = (i * 2654435761) >>> 24;
-  return Buffer.concat([head, filler, Buffer.from('\nendstream\nendobj\ntrailer\n<<>>\n%%EOF\n', 'latin1')]).toString('base64');
-}
 
 const report = JSON.parse(readFileSync(new URL('../fixtures/act-reports/teleconsultation.json', import.meta.url), 'utf8'));
 report.report.pdf = pdfOfSize(220 * 1024);

@@ -17,17 +17,10 @@ import { signCda, verifySignedCda } from '../dist/signing/signed-cda.js';
 import { TrustStore } from '../dist/signing/trust-store.js';
 import { signVihf } from '../dist/signing/vihf.js';
 import { cdaUniqueId, signSubmissionSet, XADES_PROFILES } from '../dist/signing/xades.js';
+import { pdfOfSize } from './bench-pdf.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const XMLSEC_RUNS = Number(process.env.BENCH_XMLSEC_RUNS ?? 40);
-
-/** A real PDF of about `bytes` bytes (as bench-build.mjs makes it). */
-function pdfOfSize(bytes) {
-  const head = Buffer.from('%PDF-1.4\n1 0 obj\n<< /Length ' + String(bytes) + ' >>\nstream\n', 'latin1');
-  const filler = Buffer.alloc(Math.max(0, bytes - head.length - 40));
-  for (let i = 0; i < filler.length; i++) filler[i] = (i * 2654435761) >>> 24;
-  return Buffer.concat([head, filler, Buffer.from('\nendstream\nendobj\ntrailer\n<<>>\n%%EOF\n', 'latin1')]).toString('base64');
-}
 
 const report = JSON.parse(readFileSync(new URL('../fixtures/act-reports/teleconsultation.json', import.meta.url), 'utf8'));
 report.report.pdf = pdfOfSize(220 * 1024);
