@@ -36,8 +36,25 @@ export function isSubmissionStatus(value: string): value is SubmissionStatus {
 }
 
 /** Event types of the append-only log; later pipeline steps add theirs here. */
-export const SUBMISSION_EVENT_TYPES = ['received', 'validated', 'built', 'build-failed'] as const;
+export const SUBMISSION_EVENT_TYPES = ['received', 'validated', 'built', 'build-failed', 'sent', 'acknowledged', 'delivery-failed'] as const;
 export type SubmissionEventType = (typeof SUBMISSION_EVENT_TYPES)[number];
+
+/**
+ * Where a submission's document goes, each followed on its own: `dmp`, or `mss:` and a recipient's
+ * MSSanté address. The submission's status is derived from them (issue 8).
+ */
+export const DELIVERY_STATUSES = [
+  'pending', // not attempted yet (or a recipient without an address: failed at once instead)
+  'sent', // handed over: SMTP accepted the recipient, or the DMP registered the document
+  'retrying', // the last attempt failed with a retryable error
+  'delivered', // acknowledged: an MDN or a DSN says it arrived (the acknowledgement is in the detail)
+  'failed', // refused for good, with the code in the detail
+] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+export function isDeliveryStatus(value: string): value is DeliveryStatus {
+  return (DELIVERY_STATUSES as readonly string[]).includes(value);
+}
 
 /** API roles: submitters post reports, support staff read and replay, admins manage keys. */
 export const ROLES = ['submitter', 'support', 'admin'] as const;

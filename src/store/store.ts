@@ -3,7 +3,7 @@
  * are held to it by the same contract tests (test/store/store-contract.ts). All SQL lives in the
  * implementation's own `*-sql.ts` module; nothing outside src/store sees SQL.
  */
-import type { Role, SubmissionEventType, SubmissionStatus } from '../domain/submission.js';
+import type { DeliveryStatus, Role, SubmissionEventType, SubmissionStatus } from '../domain/submission.js';
 
 /** A JSON value as stored: inputs and event data are plain JSON, never class instances. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -99,6 +99,19 @@ export interface DocumentRecord {
   readonly builtAt: Date;
 }
 
+/** One destination of a submission's document, and where it stands. */
+export interface DeliveryRecord {
+  readonly submissionId: string;
+  /** `dmp`, or `mss:<address>`. */
+  readonly destination: string;
+  readonly status: DeliveryStatus;
+  /** What the partner knows it by: the MSSanté Message-ID, the DMP uniqueId. */
+  readonly reference: string | null;
+  /** Codes, reply codes, the acknowledgement: never health data. */
+  readonly detail: Json;
+  readonly updatedAt: Date;
+}
+
 export interface ApiKeyRecord {
   /** Public part of the key, shown in listings and logs (e.g. `k_01J…`). */
   readonly id: string;
@@ -141,6 +154,16 @@ export interface Store {
   recordBuildFailure(submissionId: string, event: NewEvent): Promise<boolean>;
   /** Undefined when the submission is not the tenant's or has no document yet. */
   getDocument(tenantId: string, submissionId: string): Promise<DocumentRecord | undefined>;
+
+  /**
+   * Atomically: the destination's record is written (created or replaced) and the event appended.
+   * False, and nothing written, when the submission does not exist.
+   */
+  recordDelivery(delivery: DeliveryRecord, event: NewEvent): Promise<boolean>;
+  /** Undefined when the submission is not the tenant's. */
+  listDeliveries(tenantId: string, submissionId: string): Promise<readonly DeliveryRecord[] | undefined>;
+  /** The destinations a partner reference names (an acknowledgement's Original-Message-ID), any tenant. */
+  findDeliveriesByReference(reference: string): Promise<readonly DeliveryRecord[]>;
 
   createApiKey(key: ApiKeyRecord): Promise<void>;
   findApiKey(id: string): Promise<ApiKeyRecord | undefined>;

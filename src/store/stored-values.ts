@@ -5,13 +5,15 @@
  */
 import {
   SUBMISSION_EVENT_TYPES,
+  isDeliveryStatus,
   isRole,
   isSubmissionStatus,
+  type DeliveryStatus,
   type Role,
   type SubmissionEventType,
   type SubmissionStatus,
 } from '../domain/submission.js';
-import type { ApiKeyRecord, DocumentRecord, Json, SubmissionEvent, SubmissionRecord, SubmissionSummary } from './store.js';
+import type { ApiKeyRecord, DeliveryRecord, DocumentRecord, Json, SubmissionEvent, SubmissionRecord, SubmissionSummary } from './store.js';
 
 export function toSubmissionStatus(value: string): SubmissionStatus {
   if (!isSubmissionStatus(value)) throw new Error(`unknown submission status "${value}" in the store`);
@@ -22,6 +24,11 @@ export function toEventType(value: string): SubmissionEventType {
   const known: readonly string[] = SUBMISSION_EVENT_TYPES;
   if (!known.includes(value)) throw new Error(`unknown submission event type "${value}" in the store`);
   return value as SubmissionEventType;
+}
+
+export function toDeliveryStatus(value: string): DeliveryStatus {
+  if (!isDeliveryStatus(value)) throw new Error(`unknown delivery status "${value}" in the store`);
+  return value;
 }
 
 export function toRole(value: string): Role {
@@ -82,12 +89,22 @@ export interface DocumentRow<T> {
   built_at: T;
 }
 
+export interface DeliveryRow<T, J> {
+  submission_id: string;
+  destination: string;
+  status: string;
+  reference: string | null;
+  detail: J;
+  updated_at: T;
+}
+
 export interface RowMappers<T, J> {
   readonly toSummary: (row: SummaryRow<T>) => SubmissionSummary;
   readonly toRecord: (row: RecordRow<T, J>) => SubmissionRecord;
   readonly toEvent: (row: EventRow<T, J>) => SubmissionEvent;
   readonly toApiKey: (row: ApiKeyRow<T>) => ApiKeyRecord;
   readonly toDocument: (row: DocumentRow<T>) => DocumentRecord;
+  readonly toDelivery: (row: DeliveryRow<T, J>) => DeliveryRecord;
 }
 
 export function rowMappers<T, J>(decode: { readonly time: (value: T) => Date; readonly json: (value: J) => Json }): RowMappers<T, J> {
@@ -131,6 +148,14 @@ export function rowMappers<T, J>(decode: { readonly time: (value: T) => Date; re
       xml: row.xml,
       pdf: row.pdf,
       builtAt: decode.time(row.built_at),
+    }),
+    toDelivery: (row) => ({
+      submissionId: row.submission_id,
+      destination: row.destination,
+      status: toDeliveryStatus(row.status),
+      reference: row.reference,
+      detail: decode.json(row.detail),
+      updatedAt: decode.time(row.updated_at),
     }),
   };
 }

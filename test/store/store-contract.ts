@@ -438,6 +438,42 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       });
     });
 
+    describe('deliveries', function () {
+      const sent = (destination: string, reference: string | null, status: 'sent' | 'delivered' | 'failed' = 'sent', detail: Json = { replyCode: 250 }) => ({
+        delivery: { submissionId: '', destination, status, reference, detail, updatedAt: at(5000) },
+        event: { type: 'sent' as const, at: at(5000), actor: 'worker:mss', data: { destination } },
+      });
+
+      it('keeps one record a destination, replaced as it moves on, each change with its event', async function () {
+        const [s] = await createMany(1);
+        const id = s?.id ?? '';
+        const first = sent('mss:dr.a@test.mssante.fr', '<m1@passerelle>');
+        const second = sent('mss:dr.b@test.mssante.fr', '<m1@passerelle>');
+        expect(await store.recordDelivery({ ...first.delivery, submissionId: id }, first.event)).to.equal(true);
+        expect(await store.recordDelivery({ ...second.delivery, submissionId: id }, second.event)).to.equal(true);
+        const acknowledged = { submissionId: id, destination: 'mss:dr.a@test.mssante.fr', status: 'delivered' as const, reference: '<m1@passerelle>', detail: { acknowledgement: 'mdn-processed' }, updatedAt: at(6000) };
+        expect(await store.recordDelivery(acknowledged, { type: 'acknowledged', at: at(6000), actor: 'worker:mss', data: { destination: acknowledged.destination } })).to.equal(true);
+        expect(await store.listDeliveries(TENANT, id)).to.deep.equal([acknowledged, { ...second.delivery, submissionId: id }]);
+        expect((await store.listEvents(TENANT, id))?.map((e) => e.type)).to.deep.equal(['received', 'validated', 'sent', 'sent', 'acknowledged']);
+        expect(await store.listDeliveries(OTHER_TENANT, id)).to.equal(undefined);
+      });
+
+      it('finds the destinations an acknowledgement names by their reference, across tenants', async function () {
+        const [a, b] = await createMany(2);
+        const one = sent('mss:x@test.mssante.fr', '<shared@passerelle>');
+        await store.recordDelivery({ ...one.delivery, submissionId: a?.id ?? '' }, one.event);
+        await store.recordDelivery({ ...one.delivery, submissionId: b?.id ?? '', reference: '<other@passerelle>' }, one.event);
+        expect((await store.findDeliveriesByReference('<shared@passerelle>')).map((d) => d.submissionId)).to.deep.equal([a?.id]);
+        expect(await store.findDeliveriesByReference('<unknown@passerelle>')).to.deep.equal([]);
+      });
+
+      it('writes nothing for a submission that does not exist', async function () {
+        const one = sent('dmp', null);
+        expect(await store.recordDelivery({ ...one.delivery, submissionId: 'no-such-submission' }, one.event)).to.equal(false);
+        expect(await store.findDeliveriesByReference('dmp')).to.deep.equal([]);
+      });
+    });
+
     describe('API keys', function () {
       it('stores API keys and finds them by id', async function () {
         const key = anApiKey({ role: 'admin' });

@@ -87,4 +87,23 @@ CREATE TABLE documents (
 CREATE INDEX submissions_status_id ON submissions (status, id);
 `,
   },
+  {
+    version: 3,
+    name: 'deliveries',
+    sql: `
+-- One row a destination of a submission (the DMP, each MSSanté recipient), replaced as it moves on;
+-- its history is in submission_events.
+CREATE TABLE deliveries (
+  submission_id TEXT COLLATE "C" NOT NULL REFERENCES submissions (id),
+  destination TEXT NOT NULL,
+  status TEXT NOT NULL,
+  reference TEXT,
+  detail JSONB NOT NULL,
+  updated_at TIMESTAMPTZ NOT NULL,
+  PRIMARY KEY (submission_id, destination)
+);
+-- Acknowledgements name the message they acknowledge.
+CREATE INDEX deliveries_reference ON deliveries (reference) WHERE reference IS NOT NULL;
+`,
+  },
 ];

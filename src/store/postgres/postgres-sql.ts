@@ -119,6 +119,22 @@ export const APPEND_EVENT = `
 INSERT INTO submission_events (submission_id, seq, type, at, actor, data)
 SELECT $1, COALESCE(MAX(seq), 0) + 1, $2, $3, $4, $5::jsonb FROM submission_events WHERE submission_id = $1`;
 
+const DELIVERY_COLUMNS = 'submission_id, destination, status, reference, detail, updated_at';
+
+/** Locks the submission's row: its events are appended one writer at a time. */
+export const LOCK_SUBMISSION = 'SELECT 1 FROM submissions WHERE id = $1 FOR UPDATE';
+export const TENANT_SUBMISSION_EXISTS = 'SELECT 1 FROM submissions WHERE tenant_id = $1 AND id = $2';
+
+/** $1 submission, $2 destination, $3 status, $4 reference, $5 detail (JSON text), $6 updated at. */
+export const UPSERT_DELIVERY = `
+INSERT INTO deliveries (${DELIVERY_COLUMNS}) VALUES ($1, $2, $3, $4, $5::jsonb, $6)
+ON CONFLICT (submission_id, destination) DO UPDATE SET
+  status = excluded.status, reference = excluded.reference, detail = excluded.detail, updated_at = excluded.updated_at`;
+
+export const SELECT_DELIVERIES = `SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE submission_id = $1 ORDER BY destination`;
+
+export const SELECT_DELIVERIES_BY_REFERENCE = `SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE reference = $1 ORDER BY submission_id, destination`;
+
 const DOCUMENT_COLUMNS = 'submission_id, type, volet, document_id, set_id, version_number, xml, pdf, built_at';
 
 export const INSERT_DOCUMENT = `INSERT INTO documents (${DOCUMENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`;

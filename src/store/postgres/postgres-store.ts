@@ -9,6 +9,7 @@ import { assertPageLimit, decodeCursor, toPage } from '../pagination.js';
 import type {
   ApiKeyRecord,
   CreateSubmissionResult,
+  DeliveryRecord,
   DocumentRecord,
   Json,
   NewEvent,
@@ -44,9 +45,10 @@ type RecordRow = rows.RecordRow<Date, Json>;
 type EventRow = rows.EventRow<Date, Json>;
 type ApiKeyRow = rows.ApiKeyRow<Date>;
 type DocumentRow = rows.DocumentRow<Date>;
+type DeliveryRow = rows.DeliveryRow<Date, Json>;
 
 // pg parses TIMESTAMPTZ into Date and JSONB into values already.
-const { toSummary, toRecord, toEvent, toApiKey, toDocument } = rowMappers<Date, Json>({ time: (value) => value, json: (value) => value });
+const { toSummary, toRecord, toEvent, toApiKey, toDocument, toDelivery } = rowMappers<Date, Json>({ time: (value) => value, json: (value) => value });
 
 export class PostgresStore implements Store {
   readonly kind = 'postgres';
@@ -175,6 +177,24 @@ export class PostgresStore implements Store {
     const result = await this.#pool.query<DocumentRow>(sql.SELECT_DOCUMENT, [tenantId, submissionId]);
     const row = result.rows[0];
     return row === undefined ? undefined : toDocument(row);
+  }
+
+  recordDelivery(delivery: DeliveryRecord, event: NewEvent): Promise<boolean> {
+    return this.#transaction(async (client) => {
+      if ((await client.query(sql.LOCK_SUBMISSION, [delivery.submissionId])).rowCount !== 1) return false;
+      await client.query(sql.UPSERT_DELIVERY, [delivery.submissionId, delivery.destination, delivery.status, delivery.reference, JSON.stringify(delivery.detail), delivery.updatedAt.toISOString()]);
+      await client.query(sql.APPEND_EVENT, [delivery.submissionId, event.type, event.at.toISOString(), event.actor, JSON.stringify(event.data)]);
+      return true;
+    });
+  }
+
+  async listDeliveries(tenantId: string, submissionId: string): Promise<readonly DeliveryRecord[] | undefined> {
+    if ((await this.#pool.query(sql.TENANT_SUBMISSION_EXISTS, [tenantId, submissionId])).rowCount !== 1) return undefined;
+    return (await this.#pool.query<DeliveryRow>(sql.SELECT_DELIVERIES, [submissionId])).rows.map(toDelivery);
+  }
+
+  async findDeliveriesByReference(reference: string): Promise<readonly DeliveryRecord[]> {
+    return (await this.#pool.query<DeliveryRow>(sql.SELECT_DELIVERIES_BY_REFERENCE, [reference])).rows.map(toDelivery);
   }
 
   async createApiKey(key: ApiKeyRecord): Promise<void> {

@@ -12,6 +12,7 @@ import { assertPageLimit, decodeCursor, toPage } from '../pagination.js';
 import type {
   ApiKeyRecord,
   CreateSubmissionResult,
+  DeliveryRecord,
   DocumentRecord,
   Json,
   NewEvent,
@@ -48,9 +49,10 @@ type RecordRow = rows.RecordRow<string, string>;
 type EventRow = rows.EventRow<string, string>;
 type ApiKeyRow = rows.ApiKeyRow<string>;
 type DocumentRow = rows.DocumentRow<string>;
+type DeliveryRow = rows.DeliveryRow<string, string>;
 
 // SQLite keeps times as ISO-8601 text and JSON as text.
-const { toSummary, toRecord, toEvent, toApiKey, toDocument } = rowMappers<string, string>({ time: (value) => new Date(value), json: (value) => JSON.parse(value) as Json });
+const { toSummary, toRecord, toEvent, toApiKey, toDocument, toDelivery } = rowMappers<string, string>({ time: (value) => new Date(value), json: (value) => JSON.parse(value) as Json });
 
 interface SubmissionParams {
   id: string;
@@ -84,6 +86,15 @@ interface DocumentParams {
   builtAt: string;
 }
 
+interface DeliveryParams {
+  submissionId: string;
+  destination: string;
+  status: string;
+  reference: string | null;
+  detail: string;
+  updatedAt: string;
+}
+
 interface ApiKeyParams {
   id: string;
   tenantId: string;
@@ -107,6 +118,11 @@ function prepareStatements(db: Database.Database) {
     appendEvent: db.prepare<[string, string, string, string, string, string]>(sql.APPEND_EVENT),
     insertDocument: db.prepare<DocumentParams>(sql.INSERT_DOCUMENT),
     selectDocument: db.prepare<[string, string], DocumentRow>(sql.SELECT_DOCUMENT),
+    submissionExists: db.prepare<[string], { found: number }>(sql.SUBMISSION_EXISTS),
+    tenantSubmissionExists: db.prepare<[string, string], { found: number }>(sql.TENANT_SUBMISSION_EXISTS),
+    upsertDelivery: db.prepare<DeliveryParams>(sql.UPSERT_DELIVERY),
+    selectDeliveries: db.prepare<[string], DeliveryRow>(sql.SELECT_DELIVERIES),
+    selectDeliveriesByReference: db.prepare<[string], DeliveryRow>(sql.SELECT_DELIVERIES_BY_REFERENCE),
     insertApiKey: db.prepare<ApiKeyParams>(sql.INSERT_API_KEY),
     selectApiKey: db.prepare<[string], ApiKeyRow>(sql.SELECT_API_KEY),
     selectApiKeys: db.prepare<[], ApiKeyRow>(sql.SELECT_API_KEYS),
@@ -258,6 +274,27 @@ export class SqliteDatabase implements Store {
       const row = this.#sql.selectDocument.get(tenantId, submissionId);
       return row === undefined ? undefined : toDocument(row);
     });
+  }
+
+  recordDelivery(delivery: DeliveryRecord, event: NewEvent): Promise<boolean> {
+    return settle(() =>
+      this.#db
+        .transaction(() => {
+          if (this.#sql.submissionExists.get(delivery.submissionId) === undefined) return false;
+          this.#sql.upsertDelivery.run({ ...delivery, detail: JSON.stringify(delivery.detail), updatedAt: delivery.updatedAt.toISOString() });
+          this.#sql.appendEvent.run(delivery.submissionId, event.type, event.at.toISOString(), event.actor, JSON.stringify(event.data), delivery.submissionId);
+          return true;
+        })
+        .immediate(),
+    );
+  }
+
+  listDeliveries(tenantId: string, submissionId: string): Promise<readonly DeliveryRecord[] | undefined> {
+    return settle(() => (this.#sql.tenantSubmissionExists.get(tenantId, submissionId) === undefined ? undefined : this.#sql.selectDeliveries.all(submissionId).map(toDelivery)));
+  }
+
+  findDeliveriesByReference(reference: string): Promise<readonly DeliveryRecord[]> {
+    return settle(() => this.#sql.selectDeliveriesByReference.all(reference).map(toDelivery));
   }
 
   /** Inside a transaction: moves the submission and appends the event, or does nothing and says so. */

@@ -79,4 +79,23 @@ CREATE TABLE documents (
 CREATE INDEX submissions_status_id ON submissions (status, id);
 `,
   },
+  {
+    version: 3,
+    name: 'deliveries',
+    sql: `
+-- One row a destination of a submission (the DMP, each MSSanté recipient), replaced as it moves on;
+-- its history is in submission_events.
+CREATE TABLE deliveries (
+  submission_id TEXT NOT NULL REFERENCES submissions (id),
+  destination TEXT NOT NULL,
+  status TEXT NOT NULL,
+  reference TEXT,
+  detail TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (submission_id, destination)
+) STRICT, WITHOUT ROWID;
+-- Acknowledgements name the message they acknowledge.
+CREATE INDEX deliveries_reference ON deliveries (reference) WHERE reference IS NOT NULL;
+`,
+  },
 ];

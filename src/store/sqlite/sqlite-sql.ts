@@ -103,6 +103,22 @@ SELECT ${DOCUMENT_COLUMNS.split(', ').map((c) => `d.${c}`).join(', ')}
 FROM documents d JOIN submissions s ON s.id = d.submission_id
 WHERE s.tenant_id = ? AND d.submission_id = ?`;
 
+const DELIVERY_COLUMNS = 'submission_id, destination, status, reference, detail, updated_at';
+
+export const SUBMISSION_EXISTS = 'SELECT 1 AS found FROM submissions WHERE id = ?';
+export const TENANT_SUBMISSION_EXISTS = 'SELECT 1 AS found FROM submissions WHERE tenant_id = ? AND id = ?';
+
+/** A destination's record, created or replaced. */
+export const UPSERT_DELIVERY = `
+INSERT INTO deliveries (${DELIVERY_COLUMNS})
+VALUES (@submissionId, @destination, @status, @reference, @detail, @updatedAt)
+ON CONFLICT (submission_id, destination) DO UPDATE SET
+  status = excluded.status, reference = excluded.reference, detail = excluded.detail, updated_at = excluded.updated_at`;
+
+export const SELECT_DELIVERIES = `SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE submission_id = ? ORDER BY destination`;
+
+export const SELECT_DELIVERIES_BY_REFERENCE = `SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE reference = ? ORDER BY submission_id, destination`;
+
 const API_KEY_COLUMNS = 'id, tenant_id, role, label, secret_hash, created_at, revoked_at';
 
 export const INSERT_API_KEY = `

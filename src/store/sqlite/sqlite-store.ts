@@ -8,6 +8,7 @@ import { startWorker } from '../../support/start-worker.js';
 import type {
   ApiKeyRecord,
   CreateSubmissionResult,
+  DeliveryRecord,
   DocumentRecord,
   ListSubmissionsQuery,
   NewEvent,
@@ -120,6 +121,18 @@ export class SqliteStore implements Store {
   async getDocument(tenantId: string, submissionId: string): Promise<DocumentRecord | undefined> {
     const document = await this.#call<DocumentRecord | undefined>('getDocument', tenantId, submissionId);
     return document === undefined ? undefined : { ...document, xml: asBuffer(document.xml), pdf: document.pdf === null ? null : asBuffer(document.pdf) };
+  }
+
+  recordDelivery(delivery: DeliveryRecord, event: NewEvent): Promise<boolean> {
+    return this.#call('recordDelivery', delivery, event);
+  }
+
+  listDeliveries(tenantId: string, submissionId: string): Promise<readonly DeliveryRecord[] | undefined> {
+    return this.#call('listDeliveries', tenantId, submissionId);
+  }
+
+  findDeliveriesByReference(reference: string): Promise<readonly DeliveryRecord[]> {
+    return this.#call('findDeliveriesByReference', reference);
   }
 
   createApiKey(key: ApiKeyRecord): Promise<void> {
