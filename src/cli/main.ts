@@ -13,6 +13,7 @@ import { runSign } from './commands/sign.js';
 import { runSim } from './commands/sim.js';
 import { runValidate } from './commands/validate.js';
 import { runVerify } from './commands/verify.js';
+import { runXdm } from './commands/xdm.js';
 import { runXds } from './commands/xds.js';
 
 export const USAGE = `Usage: passerelle <command> [options]
@@ -43,10 +44,18 @@ Commands:
   sim dmp [--port N] [--pki DIR] [--database FILE] [--xds-schemas DIR]
                          run the DMP sandbox (XDS.b registry and repository over mutual TLS, with
                          fault injection under /_sandbox); the development PKI by default
+  sim mss [--port N] [--starttls] [--pki DIR] [--mailbox ADDRESS] [--mdn processed|error|none|delayed]
+                         run the MSSanté sandbox: SMTP over TLS with client certificates, an MDN for
+                         each message into the application mailbox of a private Dovecot (IMAPS)
   xds metadata [--config FILE] [--masking ps,patient,legal] CDA.xml
                          print the XDS metadata (lcm:SubmitObjectsRequest) of a CDA as the DMP
                          would receive it; --masking adds the DMP masking codes (exit 1: the CDA
                          lacks what the metadata need, every reason listed)
+  xdm build [--pdf FILE] [--config FILE] -o OUT.zip CDA.xml
+                         write the IHE XDM archive (IHE_XDM.ZIP) of a CDA for MSSanté: INDEX.HTM,
+                         README.TXT, METADATA.XML and the documents; --pdf adds the PDF copy
+  xdm read ZIP           list the subsets and documents of an XDM archive, each checked against
+                         its hash and size (exit 1: refused, or a document differs, every reason listed)
   config check [--config FILE]
                          validate the configuration and print it (secrets hidden)
   help                   show this help
@@ -68,6 +77,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   sim: runSim,
   verify: runVerify,
   xds: runXds,
+  xdm: runXdm,
 };
 
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {

@@ -175,6 +175,7 @@ class RimWriter {
     this.optionalSlot(element, SLOT.REPOSITORY_UNIQUE_ID, e.repositoryUniqueId, where);
     this.optionalSlot(element, SLOT.LEGAL_AUTHENTICATOR, e.legalAuthenticator === undefined ? undefined : formatXcn(e.legalAuthenticator), where);
     if (e.referenceIds.length > 0) this.slot(element, SLOT.REFERENCE_ID_LIST, e.referenceIds, where);
+    this.optionalSlot(element, SLOT.URI, e.uri, where);
     this.localized(element, 'rim:Name', e.title, e.languageCode, `${where}: title`);
     if (e.comments !== undefined) this.localized(element, 'rim:Description', e.comments, e.languageCode, `${where}: comments`);
     if (e.version !== undefined) xmlElement(element, NS.RIM, 'rim:VersionInfo', { versionName: this.fit(e.version, VERSION_NAME_CHARS, `${where}: version`) });
@@ -544,6 +545,7 @@ class ObjectReader {
     const hash = this.single(SLOT.HASH, false);
     const size = this.size();
     const repositoryUniqueId = this.single(SLOT.REPOSITORY_UNIQUE_ID, false);
+    const uri = this.uri();
     const legalAuthenticator = this.parsed(SLOT.LEGAL_AUTHENTICATOR, this.single(SLOT.LEGAL_AUTHENTICATOR, false), parseXcn);
     const title = this.localized('Name', true);
     const comments = this.localized('Description', false);
@@ -591,6 +593,7 @@ class ObjectReader {
       ...optional('size', size),
       ...optional('repositoryUniqueId', repositoryUniqueId),
       referenceIds: this.slots.get(SLOT.REFERENCE_ID_LIST) ?? [],
+      ...optional('uri', uri),
     };
   }
 
@@ -679,6 +682,14 @@ class ObjectReader {
     return Number(text);
   }
 
+  /** The URI slot (uriOfSlotValues); several values that are not numbered pieces are a problem. */
+  private uri(): string | undefined {
+    const values = this.slots.get(SLOT.URI) ?? [];
+    const uri = uriOfSlotValues(values);
+    if (uri === undefined && values.length > 1) this.problem(`the slot ${SLOT.URI} has ${values.length} values that are not numbered pieces (n|…) of one URI`);
+    return uri;
+  }
+
   /** The HL7 v2 value read by `parse`; its problems are named after `what`, never quoting the value (it may be a patient's). */
   private parsed<T>(what: string, text: string | undefined, parse: (text: string) => T): T | undefined {
     if (text === undefined) return undefined;
@@ -745,6 +756,19 @@ class ObjectReader {
       };
     });
   }
+}
+
+/**
+ * The URI of a DocumentEntry from its URI slot's values: one value, or the numbered pieces `1|…`,
+ * `2|…` of one URI, put back together in their order (undefined when neither). ebRIM 2.1 limited a
+ * Slot value to 128 characters, and the XDS.a editions of ITI TF-3 split a longer URI so; XDM media
+ * of that time (ebRIM 2.1 METADATA.XML) still circulate.
+ */
+export function uriOfSlotValues(values: readonly string[]): string | undefined {
+  if (values.length <= 1) return values[0] === '' ? undefined : values[0];
+  const pieces = values.map((v) => /^(\d+)\|(.*)$/s.exec(v));
+  if (pieces.some((p) => p === null)) return undefined;
+  return pieces.flatMap((p) => (p === null ? [] : [{ index: Number(p[1]), piece: p[2] ?? '' }])).sort((a, b) => a.index - b.index).map((p) => p.piece).join('');
 }
 
 /** The slots of an object by name, values trimmed (pretty-printers indent them); a repeated slot name is a problem. */

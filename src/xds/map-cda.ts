@@ -30,8 +30,12 @@ export interface DmpMasking {
 export interface DocumentEntryOptions {
   /** `urn:uuid:…` of the new DocumentEntry. */
   readonly entryUUID: string;
-  /** OID of the repository that will hold the document (configuration). */
-  readonly repositoryUniqueId: string;
+  /**
+   * OID of the repository that will hold the document (configuration). Required by ITI-41 (the DMP
+   * client always gives it); absent for XDM media (ITI-32), which no repository holds: the
+   * metadata optionality of ITI TF-3 §4.3.1 (Table 4.3.1-3) makes it optional for a Portable Media Creator.
+   */
+  readonly repositoryUniqueId?: string;
   /** Extra DMP confidentiality codes (configuration or request). */
   readonly masking?: DmpMasking;
 }
@@ -203,7 +207,7 @@ export function documentEntryFromCda(header: CdaHeader, content: Buffer, options
     sourcePatientInfo: sourcePatientInfo(header, patient),
     hash: createHash('sha1').update(content).digest('hex'),
     size: content.length,
-    repositoryUniqueId: options.repositoryUniqueId,
+    ...(options.repositoryUniqueId === undefined ? {} : { repositoryUniqueId: options.repositoryUniqueId }),
     referenceIds: [],
   };
 }

@@ -94,6 +94,12 @@ export interface DocumentEntry {
   readonly repositoryUniqueId?: string;
   /** referenceIdList entries, each a CX string with its type (JDV_J197). */
   readonly referenceIds: readonly string[];
+  /**
+   * DocumentEntry.URI (ITI TF-3 §4.2.3.2): where the document is. Required in XDM (ITI-32), where
+   * it is the document's file name relative to the folder of METADATA.XML (french-specs §4);
+   * absent in XDS.b, where the repository holds the document.
+   */
+  readonly uri?: string;
 }
 
 export interface SubmissionSet {

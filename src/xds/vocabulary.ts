@@ -169,6 +169,8 @@ export const SLOT = {
   LEGAL_AUTHENTICATOR: 'legalAuthenticator',
   /** DocumentEntry.referenceIdList (ITI TF-3 §4.2.3.2), a slot named by URN unlike the others. */
   REFERENCE_ID_LIST: 'urn:ihe:iti:xds:2013:referenceIdList',
+  /** DocumentEntry.URI (ITI TF-3 §4.2.3.2): the document's file in an XDM subset. */
+  URI: 'URI',
   SUBMISSION_TIME: 'submissionTime',
   LAST_UPDATE_TIME: 'lastUpdateTime',
   /** The code system of a coded Classification (ITI TF-3 §4.2.3.1.7). */
