@@ -34,6 +34,8 @@ export type TransportFailureKind =
   | 'malformed-response'
   /** The partner answered with a SOAP Fault. */
   | 'soap-fault'
+  /** An SMTP command refused with a 4xx or 5xx reply (the reply code says which). */
+  | 'smtp-reply'
   /** Any other socket error: nothing says it is lasting. */
   | 'network';
 
