@@ -1,13 +1,17 @@
 #!/usr/bin/env node
 // Runs before the test suite (npm test): installs the Debian packages the tests need when they
 // are missing. PostgreSQL: the tests use the server on 127.0.0.1:5432 when one answers (development
-// and CI machines), else they start a private one from Debian's `postgresql` package.
+// and CI machines), else they start a private one from Debian's `postgresql` package. Dovecot:
+// the MSSanté tests start a private one (src/sim/mss/dovecot.ts), never the system's service.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { connect } from 'node:net';
 
 const POSTGRES_HOST = '127.0.0.1';
 const POSTGRES_PORT = 5432;
+/** Where Debian's dovecot-core and dovecot-imapd put the server and its IMAP processes. */
+const DOVECOT_BINARY = '/usr/sbin/dovecot';
+const DOVECOT_LIBEXEC = '/usr/lib/dovecot';
 
 function portOpen(host, port, timeoutMs = 1500) {
   return new Promise((resolve) => {
@@ -40,6 +44,10 @@ const needs = [
   { package: 'xmlsec1', reason: 'xmlsec1, the reference the XML signatures are checked against', satisfied: () => commandExists('xmlsec1') },
   { package: 'poppler-utils', reason: 'pdftotext, to read back the PDFs the builder renders', satisfied: () => commandExists('pdftotext') },
   { package: 'postgresql', reason: 'a private PostgreSQL server for the store tests', satisfied: async () => (await portOpen(POSTGRES_HOST, POSTGRES_PORT)) || postgresBinariesPresent() },
+  // Checked by path: /usr/sbin is not on every user's PATH. dovecot-imapd depends on dovecot-core,
+  // both are listed so that either missing is named.
+  { package: 'dovecot-core', reason: 'Dovecot, the private IMAP server of the MSSanté tests and sandbox', satisfied: () => existsSync(DOVECOT_BINARY) },
+  { package: 'dovecot-imapd', reason: 'Dovecot\'s IMAP service', satisfied: () => existsSync(`${DOVECOT_LIBEXEC}/imap`) && existsSync(`${DOVECOT_LIBEXEC}/imap-login`) },
 ];
 
 const missing = [];
