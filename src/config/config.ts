@@ -37,6 +37,7 @@ export interface Config {
   readonly validation: { readonly kitDir?: string };
   readonly signing: SigningConfig;
   readonly dmp: DmpConfig;
+  readonly mss: MssConfig;
   /** Development mode: creates and prints an API key for the sandbox tenant. Never in production. */
   readonly dev: boolean;
   readonly dataDir: string;
@@ -100,6 +101,29 @@ export interface DmpConfig {
   readonly vihf: VihfConfig;
 }
 
+/**
+ * MSSanté: the application mailbox (BAL applicative) that sends the reports and reads their
+ * acknowledgements, authenticated by its TLS client certificate on SMTP and IMAP (french-specs
+ * §4). Without an SMTP host the gateway sends no mail.
+ */
+export interface MssConfig {
+  readonly smtp?: { readonly host: string; readonly port: number; readonly tls: 'implicit' | 'starttls' };
+  readonly imap?: { readonly host: string; readonly port: number };
+  /** The application mailbox's address: From, and where acknowledgements come back. */
+  readonly from?: string;
+  readonly tlsIdentity?: SigningIdentitySource;
+  /** PEM bundle the MSSanté servers' certificates are verified against (default: signing.trustFile). */
+  readonly trustFile?: string;
+  readonly connectTimeoutMs: number;
+  readonly responseTimeoutMs: number;
+  /** Also attach the PDF copy next to IHE_XDM.ZIP. */
+  readonly attachPdf: boolean;
+  /** Ask for an acknowledgement (Disposition-Notification-To). */
+  readonly requestAcknowledgement: boolean;
+  /** Extra `X-MSS-*` headers, whose semantics are [UNVERIFIED]: name → value. */
+  readonly headers: Readonly<Record<string, string>>;
+}
+
 export const DEFAULTS = {
   host: '127.0.0.1',
   port: 8080,
@@ -123,6 +147,8 @@ export const DEFAULTS = {
    */
   dmpRepositoryUniqueId: '2.999.1.1',
   dmpSourceId: '2.999.1.2',
+  mssConnectTimeoutMs: 10_000,
+  mssResponseTimeoutMs: 60_000,
 } as const;
 
 /**
@@ -191,6 +217,19 @@ export const ENVIRONMENT = {
   PASSERELLE_DMP_SOURCE_ID: 'dmp.sourceId',
   PASSERELLE_DMP_PATIENT_CHECK: 'dmp.patientCheck',
   PASSERELLE_DMP_STRUCTURE_ID: 'dmp.structureId',
+  PASSERELLE_MSS_SMTP_HOST: 'mss.smtp.host',
+  PASSERELLE_MSS_SMTP_PORT: 'mss.smtp.port',
+  PASSERELLE_MSS_SMTP_TLS: 'mss.smtp.tls',
+  PASSERELLE_MSS_IMAP_HOST: 'mss.imap.host',
+  PASSERELLE_MSS_IMAP_PORT: 'mss.imap.port',
+  PASSERELLE_MSS_FROM: 'mss.from',
+  PASSERELLE_MSS_PKCS12_FILE: 'mss.tlsIdentity.pkcs12File',
+  PASSERELLE_MSS_PASSPHRASE_FILE: 'mss.tlsIdentity.passphraseFile',
+  PASSERELLE_MSS_TRUST_FILE: 'mss.trustFile',
+  PASSERELLE_MSS_CONNECT_TIMEOUT_MS: 'mss.connectTimeoutMs',
+  PASSERELLE_MSS_RESPONSE_TIMEOUT_MS: 'mss.responseTimeoutMs',
+  PASSERELLE_MSS_ATTACH_PDF: 'mss.attachPdf',
+  PASSERELLE_MSS_REQUEST_ACKNOWLEDGEMENT: 'mss.requestAcknowledgement',
 } as const;
 
 function isTimeZone(name: string): boolean {
@@ -264,6 +303,7 @@ export function loadConfig(env: Source = process.env, options: LoadOptions = {})
     validation: kitDir === undefined ? {} : { kitDir },
     signing: signingConfig(reader, problems),
     dmp: dmpConfig(reader, file, problems),
+    mss: mssConfig(reader, file, problems),
     dev: options.overrides?.dev ?? false,
     dataDir: reader.string('PASSERELLE_DATA_DIR', ['dataDir']) ?? DEFAULTS.dataDir,
   };
@@ -331,6 +371,49 @@ function dmpConfig(reader: Reader, file: Obj, problems: Violation[]): DmpConfig 
     patientCheck: reader.oneOf('PASSERELLE_DMP_PATIENT_CHECK', ['dmp', 'patientCheck'], ['td0.2', 'skip'] as const, 'td0.2'),
     structureId: reader.string('PASSERELLE_DMP_STRUCTURE_ID', ['dmp', 'structureId']) ?? '1750803447',
     vihf: vihfConfig(section.vihf, problems),
+  };
+}
+
+/** An address as RFC 5321 allows a mailbox, simply: local part, @, a domain with a dot. */
+const MAILBOX = /^[^\s@<>()[\],;:"]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/;
+
+function mssConfig(reader: Reader, file: Obj, problems: Violation[]): MssConfig {
+  const smtpHost = reader.string('PASSERELLE_MSS_SMTP_HOST', ['mss', 'smtp', 'host']);
+  const smtpTls = reader.oneOf('PASSERELLE_MSS_SMTP_TLS', ['mss', 'smtp', 'tls'], ['implicit', 'starttls'] as const, 'implicit');
+  const smtpPort = reader.integer('PASSERELLE_MSS_SMTP_PORT', ['mss', 'smtp', 'port'], smtpTls === 'implicit' ? 465 : 587, 1, 65535);
+  const imapHost = reader.string('PASSERELLE_MSS_IMAP_HOST', ['mss', 'imap', 'host']);
+  const imapPort = reader.integer('PASSERELLE_MSS_IMAP_PORT', ['mss', 'imap', 'port'], 993, 1, 65535);
+  const from = reader.string('PASSERELLE_MSS_FROM', ['mss', 'from']);
+  const pkcs12File = reader.string('PASSERELLE_MSS_PKCS12_FILE', ['mss', 'tlsIdentity', 'pkcs12File']);
+  const passphraseFile = reader.string('PASSERELLE_MSS_PASSPHRASE_FILE', ['mss', 'tlsIdentity', 'passphraseFile']);
+  const trustFile = reader.string('PASSERELLE_MSS_TRUST_FILE', ['mss', 'trustFile']);
+  if (from !== undefined && !MAILBOX.test(from)) problems.push({ pointer: '/mss/from', rule: 'CONFIG_MSS_FROM', message: 'must be the application mailbox\'s address' });
+  if ((pkcs12File === undefined) !== (passphraseFile === undefined)) problems.push({ pointer: '/mss/tlsIdentity', rule: 'CONFIG_MSS_IDENTITY', message: 'the application mailbox\'s certificate needs its PKCS#12 file and its passphrase file together' });
+  if ((smtpHost !== undefined || imapHost !== undefined) && (pkcs12File === undefined || from === undefined)) {
+    problems.push({ pointer: '/mss', rule: 'CONFIG_MSS_MAILBOX', message: 'MSSanté needs the application mailbox: its address (mss.from) and its TLS client certificate (mss.tlsIdentity)', hint: 'Set PASSERELLE_MSS_FROM, PASSERELLE_MSS_PKCS12_FILE and PASSERELLE_MSS_PASSPHRASE_FILE.' });
+  }
+  const section = (file.mss ?? {}) as Obj;
+  const headers: Record<string, string> = {};
+  if (section.headers !== undefined) {
+    const entries = typeof section.headers === 'object' && section.headers !== null && !Array.isArray(section.headers) ? Object.entries(section.headers) : undefined;
+    if (entries === undefined) problems.push({ pointer: '/mss/headers', rule: 'CONFIG_TYPE', message: 'must be an object of X-MSS-* header names to values' });
+    for (const [name, value] of entries ?? []) {
+      // Header names and values end up in the message: no line breaks, the X-MSS- family only.
+      if (/^X-MSS-[A-Za-z0-9-]+$/i.test(name) && typeof value === 'string' && !/[\r\n]/.test(value)) headers[name] = value;
+      else problems.push({ pointer: `/mss/headers/${name}`, rule: 'CONFIG_MSS_HEADER', message: 'must be an X-MSS-… header with a one-line string value' });
+    }
+  }
+  return {
+    ...(smtpHost === undefined ? {} : { smtp: { host: smtpHost, port: smtpPort, tls: smtpTls } }),
+    ...(imapHost === undefined ? {} : { imap: { host: imapHost, port: imapPort } }),
+    ...(from === undefined ? {} : { from }),
+    ...(pkcs12File === undefined || passphraseFile === undefined ? {} : { tlsIdentity: { pkcs12File, passphraseFile } }),
+    ...(trustFile === undefined ? {} : { trustFile }),
+    connectTimeoutMs: reader.integer('PASSERELLE_MSS_CONNECT_TIMEOUT_MS', ['mss', 'connectTimeoutMs'], DEFAULTS.mssConnectTimeoutMs, 100, 120_000),
+    responseTimeoutMs: reader.integer('PASSERELLE_MSS_RESPONSE_TIMEOUT_MS', ['mss', 'responseTimeoutMs'], DEFAULTS.mssResponseTimeoutMs, 100, 600_000),
+    attachPdf: reader.boolean('PASSERELLE_MSS_ATTACH_PDF', ['mss', 'attachPdf'], true),
+    requestAcknowledgement: reader.boolean('PASSERELLE_MSS_REQUEST_ACKNOWLEDGEMENT', ['mss', 'requestAcknowledgement'], true),
+    headers,
   };
 }
 
@@ -444,6 +527,16 @@ class Reader {
     const n = typeof r.value === 'number' ? r.value : typeof r.value === 'string' && /^\d+$/.test(r.value) ? Number(r.value) : NaN;
     if (Number.isInteger(n) && n >= min && n <= max) return n;
     this.problems.push({ pointer: `/${path.join('/')}`, rule: 'CONFIG_RANGE', message: `${r.where} must be an integer between ${min} and ${max}` });
+    return fallback;
+  }
+
+  /** `true` or `false`, as JSON booleans in the file or as text in the environment. */
+  boolean(name: keyof typeof ENVIRONMENT, path: readonly string[], fallback: boolean): boolean {
+    const r = this.raw(name, path);
+    if (r === undefined) return fallback;
+    if (r.value === true || r.value === 'true') return true;
+    if (r.value === false || r.value === 'false') return false;
+    this.problems.push({ pointer: `/${path.join('/')}`, rule: 'CONFIG_TYPE', message: `${r.where} must be true or false` });
     return fallback;
   }
 

@@ -10,7 +10,7 @@ import type { Store } from '../../store/store.js';
 import { createLogger, type Logger } from '../../support/logger.js';
 import type { CliIo } from '../io.js';
 import { DEV_PKI_FILES, ensureDevPki } from './pki.js';
-import { startConfiguredDmpSandbox } from './sim.js';
+import { DEV_APPLICATION_MAILBOX, mssSandboxBanner, startConfiguredDmpSandbox, startConfiguredMssSandbox, type ConfiguredMssSandbox } from './sim.js';
 
 export const SANDBOX_TENANT = 'sandbox';
 
@@ -30,15 +30,17 @@ export async function runServe(args: readonly string[], io: CliIo): Promise<numb
   });
   const logger = createLogger(loaded.log.level);
   const dmpSandbox = loaded.dev && loaded.dmp.url === undefined ? await startDevDmpSandbox(loaded, logger) : undefined;
-  const config = loaded.dev ? withDevDmp(withDevSigning(loaded), dmpSandbox) : loaded;
+  const mssSandbox = loaded.dev && loaded.mss.smtp === undefined ? await startConfiguredMssSandbox({ pkiDir: ensureDevPki(loaded.dataDir), port: 0, tls: 'implicit', mailbox: DEV_APPLICATION_MAILBOX, logger }) : undefined;
+  const config = loaded.dev ? withDevMss(withDevDmp(withDevSigning(loaded), dmpSandbox), mssSandbox) : loaded;
   const store = await openConfiguredStore(config);
   const sandboxKey = config.dev ? await sandboxApiKey(store, config) : undefined;
   const gateway = await startGateway(config, logger, store);
-  io.stdout(readyBanner(gateway.url, config, sandboxKey, dmpSandbox));
+  io.stdout(readyBanner(gateway.url, config, sandboxKey, dmpSandbox, mssSandbox));
   const signal = await io.stopSignal;
   logger.info({ signal }, 'stopping');
   await gateway.close();
   await dmpSandbox?.close();
+  await mssSandbox?.close();
   return 0;
 }
 
@@ -86,9 +88,27 @@ function withDevDmp(config: Config, sandbox: DmpSandbox | undefined): Config {
   return { ...config, dmp: { ...config.dmp, url: sandbox.url, tlsIdentity: { pkcs12File: join(dir, DEV_PKI_FILES.orgAuth), passphraseFile: join(dir, DEV_PKI_FILES.passphrase) }, trustFile: join(dir, DEV_PKI_FILES.trust) } };
 }
 
-function readyBanner(url: string, config: Config, sandboxKey: string | undefined, dmpSandbox: DmpSandbox | undefined): string {
+/** The MSSanté client pointed at the in-process sandbox, as the development application mailbox. */
+function withDevMss(config: Config, sandbox: ConfiguredMssSandbox | undefined): Config {
+  if (sandbox === undefined) return config;
+  const dir = ensureDevPki(config.dataDir);
+  return {
+    ...config,
+    mss: {
+      ...config.mss,
+      smtp: { host: sandbox.smtp.host, port: sandbox.smtp.port, tls: 'implicit' },
+      ...(sandbox.imap === undefined ? {} : { imap: { host: sandbox.imap.host, port: sandbox.imap.port } }),
+      from: sandbox.mailbox,
+      tlsIdentity: { pkcs12File: join(dir, DEV_PKI_FILES.orgAuth), passphraseFile: join(dir, DEV_PKI_FILES.passphrase) },
+      trustFile: join(dir, DEV_PKI_FILES.trust),
+    },
+  };
+}
+
+function readyBanner(url: string, config: Config, sandboxKey: string | undefined, dmpSandbox: DmpSandbox | undefined, mssSandbox: ConfiguredMssSandbox | undefined): string {
   const lines = [`Passerelle ready on ${url} (store: ${redactUrl(config.store.url)})`, `  API docs: ${url}/docs`];
   if (dmpSandbox !== undefined) lines.push(`  DMP sandbox (XDS.b over mutual TLS): ${dmpSandbox.url}`);
+  if (mssSandbox !== undefined) lines.push(`  ${mssSandboxBanner(mssSandbox)}`);
   if (config.dev && config.signing.trustFile !== undefined) lines.push(`  Development PKI (ORG SIGN, ORG AUTH_CLI, sandbox server): ${dirname(config.signing.trustFile)}`);
   if (sandboxKey !== undefined) {
     lines.push(
