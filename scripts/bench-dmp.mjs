@@ -16,6 +16,7 @@ import { DEFAULT_NGAP_ACT_CODES } from '../dist/domain/act.js';
 import { loadSigningIdentity } from '../dist/signing/identity.js';
 import { DmpClient } from '../dist/transports/dmp/dmp-client.js';
 import { createMtlsAgent, tlsClientOptions } from '../dist/transports/soap/http-client.js';
+import { runLoad, loadRow } from './bench-load.mjs';
 import { pdfOfSize } from './bench-pdf.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -64,31 +65,20 @@ const client = new DmpClient({
 });
 
 let next = 0;
-async function fileOne(latencies) {
-  const started = performance.now();
+async function fileOne() {
   const result = await client.file(documentNumber(next++));
   if (result.verdict.outcome !== 'success') throw new Error(`ITI-41 failed: ${JSON.stringify(result.response.errors)}`);
-  latencies?.push(performance.now() - started);
 }
 
-// Warm-up: connections, JIT, the sandbox's schemas.
-for (let i = 0; i < 20; i++) await fileOne();
-
-const latencies = [];
-const started = performance.now();
-await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-  while (performance.now() - started < SECONDS * 1000) await fileOne(latencies);
-}));
-const elapsed = (performance.now() - started) / 1000;
+// 20 warm-up requests: connections, JIT, the sandbox's schemas.
+const result = await runLoad({ one: fileOne, seconds: SECONDS, concurrency: CONCURRENCY, warmup: 20 });
 sandbox.kill('SIGINT');
 await new Promise((resolve) => sandbox.once('exit', resolve));
 rmSync(dir, { recursive: true, force: true });
 
-latencies.sort((a, b) => a - b);
-const at = (q) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))];
 const size = documentNumber(0).length;
 console.log(`\n### ITI-41 round trips to the DMP sandbox (${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'}, Node ${process.version})\n`);
 console.log(`A ${(size / 1024).toFixed(0)} KB TLM-CR per request, ${String(CONCURRENCY)} in flight, ${String(SECONDS)} s after 20 warm-up requests; sandbox XSD checks ${withSchemas ? 'on' : 'off'}.\n`);
 console.log('| round trips | per second | p50 | p99 |\n|---:|---:|---:|---:|');
-console.log(`| ${String(latencies.length)} | ${(latencies.length / elapsed).toFixed(0)} | ${at(0.5).toFixed(0)} ms | ${at(0.99).toFixed(0)} ms |`);
+console.log(loadRow(result));
 process.exit(0);

@@ -156,7 +156,8 @@ export function buildXdmZip(pkg: XdmPackage, o: XdmZipOptions = {}): Buffer {
     [subsetPath]: folder,
     [`${subsetPath}${METADATA_FILE}`]: strToU8(submitObjectsRequestXml(submission)),
   };
-  for (const d of pkg.documents) files[`${subsetPath}${d.fileName}`] = d.content;
+  // A PDF's content is compressed already: deflating it again costs time for nothing.
+  for (const d of pkg.documents) files[`${subsetPath}${d.fileName}`] = d.entry.mimeType === 'application/pdf' ? [d.content, { level: 0 }] : d.content;
   return Buffer.from(zipSync(files, { level: 6, mtime: dosWallClock(createdAt) }));
 }
 

@@ -10,7 +10,6 @@ import type { ActReport } from '../../src/domain/act-report.js';
 import { DEV_PKI_FILES } from '../../src/cli/commands/pki.js';
 import { PasserelleError } from '../../src/domain/errors.js';
 import type { DmpSandbox } from '../../src/sim/dmp/sandbox-server.js';
-import { TransportError } from '../../src/transports/soap/transport-error.js';
 import type { DmpClient } from '../../src/transports/dmp/dmp-client.js';
 import type { Cx } from '../../src/xds/model.js';
 import { ACTION, NS, STATUS, STORED_QUERY, XDS_ERROR } from '../../src/xds/vocabulary.js';
@@ -24,22 +23,13 @@ import { build } from '../support/cda.js';
 import { requireShared } from '../support/shared.js';
 import { devPkiFolder, startTestSandbox, testClient, type DevPkiFolder } from '../support/dmp.js';
 import { fixture } from '../support/fixtures.js';
+import { refusal } from '../support/transport.js';
 
 const PATIENT: Cx = { id: '279035121518989', assigningAuthority: '1.2.250.1.213.1.4.10', identifierTypeCode: 'NH' };
 const PATIENT_CX = '279035121518989^^^&1.2.250.1.213.1.4.10&ISO^NH';
 
 async function tlmCr(seed: string, replaced?: BuildOptions['replaced']) {
   return build(fixture('teleconsultation') as ActReport, 'tlm-cr', { seed, ...(replaced === undefined ? {} : { replaced }) });
-}
-
-async function rejection(promise: Promise<unknown>): Promise<TransportError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof TransportError) return error;
-    throw error;
-  }
-  throw new Error('the call succeeded');
 }
 
 describe('the DMP client against the DMP sandbox (mutual TLS on loopback)', function () {
@@ -198,7 +188,7 @@ describe('the DMP client against the DMP sandbox (mutual TLS on loopback)', func
       sandbox.faults.add(fault);
       // The sandbox closes kept-alive connections when a TLS refusal is armed; let the client see it.
       if (fault.kind === 'tls-refuse') await new Promise((resolve) => setTimeout(resolve, 100));
-      const error = await rejection(client.findDocuments(PATIENT));
+      const error = await refusal(client.findDocuments(PATIENT));
       expect(error.retryable, error.message).to.equal(true);
       expect(error.kind).to.equal(kind);
       expect(error.code).to.equal('partner-unavailable');
@@ -209,7 +199,7 @@ describe('the DMP client against the DMP sandbox (mutual TLS on loopback)', func
   it('gives up on a slow answer after the response time-out, as retryable', async () => {
     const impatient = testClient(pki, sandbox, { timeouts: { connectMs: 2000, tlsMs: 2000, responseMs: 300 } });
     sandbox.faults.latencyMs = 1500;
-    const error = await rejection(impatient.findDocuments(PATIENT));
+    const error = await refusal(impatient.findDocuments(PATIENT));
     expect(error).to.deep.include({ kind: 'response-timeout', retryable: true });
   });
 
@@ -217,7 +207,7 @@ describe('the DMP client against the DMP sandbox (mutual TLS on loopback)', func
     const other = devPkiFolder();
     try {
       const forger = testClient(pki, sandbox, { signer: other.identity(DEV_PKI_FILES.orgSign) });
-      const error = await rejection(forger.findDocuments(PATIENT));
+      const error = await refusal(forger.findDocuments(PATIENT));
       expect(error).to.deep.include({ kind: 'soap-fault', retryable: false, code: 'partner-rejected' });
       expect(error.message).to.match(/VIHF/);
     } finally {
@@ -233,7 +223,7 @@ describe('the DMP client against the DMP sandbox (mutual TLS on loopback)', func
    */
   async function refused(call: Promise<unknown>): Promise<void> {
     const before = sandbox.store.documentCount();
-    const error = await rejection(call);
+    const error = await refusal(call);
     expect(['tls-handshake', 'tls-certificate'], `${error.kind}: ${error.message}`).to.include(error.kind);
     expect(sandbox.store.documentCount()).to.equal(before);
   }
@@ -275,7 +265,7 @@ describe('the DMP client against the DMP sandbox (mutual TLS on loopback)', func
   describe('client certificates', () => {
     it('refuses a client without a certificate', async () => {
       const anonymous = testClient(pki, sandbox, { agent: new Agent({ ca: pki.trustPem, keepAlive: true }) });
-      const error = await rejection(anonymous.file((await tlmCr('anonymous')).xml));
+      const error = await refusal(anonymous.file((await tlmCr('anonymous')).xml));
       // Without a certificate OpenSSL itself ends the handshake with an alert: permanent.
       expect(error, error.message).to.deep.include({ kind: 'tls-handshake', retryable: false });
     });

@@ -10,23 +10,15 @@ import { DEV_PKI_FILES } from '../../src/cli/commands/pki.js';
 import { createDevPki, type DevPki, type PemIdentity } from '../../src/signing/dev-pki.js';
 import { DEBIAN_DOVECOT_BINARY, certificateNameOf, startDovecot, type DovecotInstance } from '../../src/sim/mss/dovecot.js';
 import { classifyImapError, fetchNewMessages, markProcessed, type ImapTarget } from '../../src/transports/mss/imap-reader.js';
-import { TransportError } from '../../src/transports/soap/transport-error.js';
 import type { TlsClientOptions } from '../../src/transports/soap/http-client.js';
 import { devPkiFolder, type DevPkiFolder } from '../support/dmp.js';
+import { refusal } from '../support/transport.js';
+import { requireDovecot } from '../support/tools.js';
 
 const run = promisify(execFile);
 const BAL = 'bal.passerelle@ch-test.mssante.fr';
 const OTHER = 'secretariat@ch-test.mssante.fr';
 const TIMEOUTS = { connectMs: 5_000, socketMs: 5_000 };
-
-/** Dovecot comes from Debian's dovecot-imapd (scripts/test-setup.mjs): missing, CI fails, elsewhere the suite is skipped. */
-function requireDovecot(context: Mocha.Context): void {
-  if (existsSync(DEBIAN_DOVECOT_BINARY)) return;
-  const message = `Dovecot (${DEBIAN_DOVECOT_BINARY}, Debian dovecot-imapd) is required`;
-  if (process.env.CI === 'true') throw new Error(`${message} in CI`);
-  console.warn(`      skipped: ${message}`);
-  context.skip();
-}
 
 /** A message as the sandbox delivers them: CRLF lines, a Message-ID to tell them apart. */
 const mail = (id: string, body = `Notification ${id}`): Buffer => Buffer.from([
@@ -43,16 +35,6 @@ const mail = (id: string, body = `Notification ${id}`): Buffer => Buffer.from([
 ].join('\r\n'));
 
 const bundle = (identity: PemIdentity): string => [identity.certificate, ...identity.chain].join('');
-
-async function refusal(promise: Promise<unknown>): Promise<TransportError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).to.be.instanceOf(TransportError);
-    return error as TransportError;
-  }
-  throw new Error('the call was expected to fail');
-}
 
 /** One IMAP exchange over TLS, by hand: for what imapflow does not do (SASL EXTERNAL). */
 function rawImap(port: number, tls: TlsClientOptions, command: string): Promise<string> {
@@ -95,7 +77,7 @@ describe('the application mailbox over IMAPS: a private Dovecot and the imapflow
   };
 
   before(async function () {
-    requireDovecot(this);
+    requireDovecot(this, DEBIAN_DOVECOT_BINARY);
     const now = new Date();
     pki = devPkiFolder(now);
     stranger = createDevPki({ finess: '750803447', organisation: 'CENTRE HOSPITALIER DE TEST', now });

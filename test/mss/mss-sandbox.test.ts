@@ -3,7 +3,7 @@
  * over IMAP from a real Dovecot: the message as a standard MIME parser reads it, its XDM archive
  * and metadata, each recipient's status in the store, and the faults with their classification.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -27,18 +27,11 @@ import { build } from '../support/cda.js';
 import { devPkiFolder, type DevPkiFolder } from '../support/dmp.js';
 import { fixture } from '../support/fixtures.js';
 import { expectSchemaValid } from '../support/xds.js';
+import { requireDovecot } from '../support/tools.js';
 
 const MAILBOX = 'passerelle@sandbox.mssante.fr';
 const PHYSICIAN = 'bernard.vacquier@medecin.mssante.fr';
 const COLLEAGUE = 'claire.legrand@chu-demo.mssante.fr';
-
-function requireDovecot(context: Mocha.Context): void {
-  if (existsSync(DEBIAN_DOVECOT_BINARY)) return;
-  const message = `Dovecot (${DEBIAN_DOVECOT_BINARY}, Debian dovecot-imapd) is required`;
-  if (process.env.CI === 'true') throw new Error(`${message} in CI`);
-  console.warn(`      skipped: ${message}`);
-  context.skip();
-}
 
 /** The télé-expertise fixture, to its médecin traitant (also the requérant) and one more recipient. */
 function report(): ActReport {
@@ -57,7 +50,7 @@ describe('sending a report by MSSanté through the sandbox (TLS, real SMTP and I
   let lastUid = 0;
 
   before(async function () {
-    requireDovecot(this);
+    requireDovecot(this, DEBIAN_DOVECOT_BINARY);
     pki = devPkiFolder();
     dir = mkdtempSync(join(tmpdir(), 'passerelle-mss-'));
     sandbox = await startConfiguredMssSandbox({ pkiDir: pki.dir, port: 0, tls: 'implicit', mailbox: MAILBOX });

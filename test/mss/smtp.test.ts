@@ -15,6 +15,7 @@ import { buildMssMessage } from '../../src/transports/mss/message.js';
 import { classifySmtpError, parseSmtpReply, SmtpReplyError } from '../../src/transports/mss/smtp-classify.js';
 import { offersSaslExternal, sendMessage, type SendResult, type SmtpTarget } from '../../src/transports/mss/smtp-client.js';
 import { requireTool } from '../support/tools.js';
+import { refusal } from '../support/transport.js';
 
 const BAL = 'passerelle@ch-demo.mssante.fr';
 const DOCTOR = 'bernard.vacquier@medecin.mssante.fr';
@@ -151,16 +152,6 @@ function smtpError(code: number, text: string): Error {
 }
 
 const target = (port: number, tls: TlsClientOptions, o: Partial<SmtpTarget> = {}): SmtpTarget => ({ host: '127.0.0.1', port, secure: true, tls, timeouts: TIMEOUTS, ...o });
-
-async function refusal(promise: Promise<unknown>): Promise<TransportError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).to.be.instanceOf(TransportError);
-    return error as TransportError;
-  }
-  throw new Error('the call was expected to fail');
-}
 
 describe('SMTP to MSSanté over TLS with the BAL applicative\'s certificate (real TLS on loopback)', function () {
   this.timeout(120_000);

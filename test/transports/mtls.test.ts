@@ -14,6 +14,7 @@ import { identityFromPem } from '../../src/signing/identity.js';
 import { createMtlsAgent, postSoap, tlsClientOptions, type TlsClientOptions } from '../../src/transports/soap/http-client.js';
 import { TransportError, classifyHttpStatus, classifySocketError, httpStatusError } from '../../src/transports/soap/transport-error.js';
 import { requireTool } from '../support/tools.js';
+import { refusal } from '../support/transport.js';
 
 const SOAP = 'application/soap+xml; charset=UTF-8';
 const ACTION = 'urn:ihe:iti:2007:RegistryStoredQuery';
@@ -88,17 +89,6 @@ async function opensslServer(dir: string, o: { identity: PemIdentity; trust: str
 
 async function call(url: string, agent: Agent, o: { body?: Buffer; timeouts?: typeof TIMEOUTS; maxResponseBytes?: number } = {}): Promise<{ status: number; contentType?: string; body: Buffer }> {
   return postSoap({ url, agent, contentType: SOAP, action: ACTION, body: o.body ?? Buffer.from('<soap:Envelope/>'), timeouts: o.timeouts ?? TIMEOUTS, maxResponseBytes: o.maxResponseBytes ?? MAX_RESPONSE });
-}
-
-/** The TransportError a call is rejected with. */
-async function refusal(promise: Promise<unknown>): Promise<TransportError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).to.be.instanceOf(TransportError);
-    return error as TransportError;
-  }
-  throw new Error('the call was expected to fail');
 }
 
 describe('SOAP over mutual TLS (real TLS on loopback)', function () {

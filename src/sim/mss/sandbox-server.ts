@@ -119,6 +119,8 @@ export async function startMssSandbox(options: MssSandboxOptions): Promise<MssSa
     disabledCommands: ['AUTH'],
     size: maxBytes,
     banner: 'Passerelle MSSanté sandbox',
+    // No reverse DNS of the client: on loopback it only waits for the resolver.
+    disableReverseLookup: true,
     logger: false,
     onSecure(socket, session, callback) {
       const tls = socket as TLSSocket;
