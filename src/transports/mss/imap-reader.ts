@@ -18,7 +18,7 @@
  * IMAP refusals by their response code (RFC 5530).
  */
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
-import type { TlsClientOptions } from '../soap/http-client.js';
+import { verifiedTlsOptions, type TlsClientOptions } from '../soap/http-client.js';
 import { TransportError, classifySocketError, type CallPhase } from '../soap/transport-error.js';
 
 export interface ImapTarget {
@@ -77,8 +77,6 @@ export const DEFAULT_MAX_MESSAGE_BYTES = 32 * 1024 * 1024;
  * the server authenticates the certificate and checks no password.
  */
 const CERTIFICATE_AUTHENTICATION_PASSWORD = 'tls-client-certificate';
-/** TLS 1.2 at least (RFC 8996 deprecates 1.0 and 1.1), as the SOAP transport. */
-const MIN_TLS_VERSION = 'TLSv1.2';
 
 /** The messages of `mailbox` whose UID is above `sinceUid`, oldest first, read-only. */
 export async function fetchNewMessages(target: ImapTarget, o: FetchOptions = {}): Promise<NewMessages> {
@@ -145,13 +143,7 @@ function clientOptions(target: ImapTarget): ImapFlowOptions {
     port: target.port,
     secure: true,
     ...(target.tls.servername === undefined ? {} : { servername: target.tls.servername }),
-    tls: {
-      key: target.tls.key,
-      cert: target.tls.cert,
-      ca: target.tls.ca,
-      minVersion: MIN_TLS_VERSION,
-      rejectUnauthorized: true,
-    },
+    tls: verifiedTlsOptions(target.tls),
     auth: { user: target.user, pass: CERTIFICATE_AUTHENTICATION_PASSWORD },
     connectionTimeout: target.timeouts.connectMs,
     greetingTimeout: target.timeouts.socketMs,

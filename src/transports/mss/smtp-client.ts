@@ -24,14 +24,12 @@
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import type { SMTPConnectionCustomAuthContext, SMTPConnectionSendInfo } from 'nodemailer/lib/smtp-connection';
 import { PasserelleError } from '../../domain/errors.js';
-import type { TlsClientOptions } from '../soap/http-client.js';
+import { verifiedTlsOptions, type TlsClientOptions } from '../soap/http-client.js';
 import { TransportError, type CallPhase } from '../soap/transport-error.js';
 import { messageIdOf } from './message.js';
 import { isMailboxAddress } from './recipients.js';
 import { classifySmtpError, isRetryableReplyCode, parseSmtpReply } from './smtp-classify.js';
 
-/** Lowest protocol accepted, as for the DMP (french-specs §3.6). */
-const MIN_TLS_VERSION = 'TLSv1.2';
 
 export interface SmtpTimeouts {
   /**
@@ -177,14 +175,7 @@ export async function sendMessage(target: SmtpTarget, envelope: SmtpEnvelope, ra
     socketTimeout: target.timeouts.socketMs,
     logger: false,
     debug: false,
-    tls: {
-      key: target.tls.key,
-      cert: target.tls.cert,
-      ca: target.tls.ca,
-      minVersion: MIN_TLS_VERSION,
-      rejectUnauthorized: true,
-      ...(target.tls.servername === undefined ? {} : { servername: target.tls.servername }),
-    },
+    tls: verifiedTlsOptions(target.tls),
     ...(target.tls.servername === undefined ? {} : { servername: target.tls.servername }),
     customAuth: { EXTERNAL: authenticateExternal },
   });

@@ -45,17 +45,20 @@ export function tlsClientOptions(identity: SigningIdentity, trustPem: string): T
   };
 }
 
+/**
+ * The Node TLS options of a partner connection, whatever the protocol (HTTPS, SMTP, IMAP): our
+ * certificate and key, the partner's verified against the configured CAs only, TLS 1.2 at least.
+ */
+export function verifiedTlsOptions(tls: TlsClientOptions): { key: string | Buffer; cert: string | Buffer; ca: string | Buffer; minVersion: typeof MIN_TLS_VERSION; rejectUnauthorized: true; servername?: string } {
+  return { key: tls.key, cert: tls.cert, ca: tls.ca, minVersion: MIN_TLS_VERSION, rejectUnauthorized: true, ...(tls.servername === undefined ? {} : { servername: tls.servername }) };
+}
+
 /** A keep-alive agent for one partner; it never accepts an unverified server certificate. */
 export function createMtlsAgent(tls: TlsClientOptions, options: { maxSockets?: number } = {}): Agent {
   return new Agent({
     keepAlive: true,
     maxSockets: options.maxSockets ?? DEFAULT_MAX_SOCKETS,
-    key: tls.key,
-    cert: tls.cert,
-    ca: tls.ca,
-    minVersion: MIN_TLS_VERSION,
-    rejectUnauthorized: true,
-    ...(tls.servername === undefined ? {} : { servername: tls.servername }),
+    ...verifiedTlsOptions(tls),
   });
 }
 
