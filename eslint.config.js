@@ -16,6 +16,11 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { ignoreRestSiblings: true }],
       // Config is parsed once in src/config; everything else receives it as a value.
       'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Read configuration from the parsed Config, not process.env.' }],
+      // TLS verification is never turned off, in the code, the scripts or the tests.
+      'no-restricted-syntax': ['error',
+        { selector: "Property[key.name='rejectUnauthorized'][value.value=false]", message: 'TLS verification is never turned off: give the partner\'s CA instead.' },
+        { selector: 'Identifier[name=/^NODE_TLS_REJECT/], Literal[value=/^NODE_TLS_REJECT/]', message: 'TLS verification is never turned off.' },
+      ],
     },
   },
   {
