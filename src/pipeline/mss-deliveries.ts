@@ -5,14 +5,9 @@
  * professionals are recorded: no health data.
  */
 import type { Json, Store } from '../store/store.js';
-import type { MssSendOutcome, RecipientAcknowledgement } from '../transports/mss/mss-client.js';
+import { mssDestination, type MssSendOutcome, type RecipientAcknowledgement } from '../transports/mss/mss-client.js';
 
-export const MSS_DESTINATION_PREFIX = 'mss:';
 const ACTOR = 'worker:mss';
-
-export function mssDestination(address: string): string {
-  return `${MSS_DESTINATION_PREFIX}${address.toLowerCase()}`;
-}
 
 /** Records what SMTP said of each recipient (and the recipients that had no address). */
 export async function recordMssSent(store: Store, submissionId: string, outcome: MssSendOutcome, at: Date): Promise<void> {

@@ -24,6 +24,14 @@ export interface SigningIdentity {
   readonly chain: readonly X509Certificate[];
 }
 
+/** An identity as PEM, for TLS: the certificate followed by its chain, and the key (PKCS#8). */
+export function pemOfIdentity(identity: SigningIdentity): { readonly certificatePem: string; readonly keyPem: string } {
+  return {
+    certificatePem: [identity.certificate, ...identity.chain].map((c) => c.toString()).join('\n'),
+    keyPem: identity.key.export({ type: 'pkcs8', format: 'pem' }).toString(),
+  };
+}
+
 /** A name as Node gives it (one attribute a line, the root's first), for people: `CN=…, O=…, C=FR`. */
 export const describeName = (name: string): string => name.split('\n').reverse().join(', ');
 

@@ -130,3 +130,8 @@ export function formatCe(ce: { readonly code: string; readonly displayName?: str
 function definedOnly<T extends Record<string, string | undefined>>(fields: T): { [K in keyof T]?: string } {
   return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as { [K in keyof T]?: string };
 }
+
+/** An instant as HL7 v2 DTM `YYYYMMDDhhmmss`, in UTC (XDS times: ITI TF-3 §4.2.3.1.5). */
+export function formatDtm(instant: Date): string {
+  return instant.toISOString().replace(/[-:T]/g, '').slice(0, 14);
+}

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { CdaHeaderError, describeProblems, readCdaHeader, type CdaAssigned, type CdaHeader, type CodedValue, type HeaderProblem, type NamePart } from '../cda/read-header.js';
 import { PasserelleError } from '../domain/errors.js';
 import { ID_NAT_PS_OID, ID_NAT_STRUCT_OID, INS_OIDS } from '../domain/identifiers.js';
-import { escapeHl7, formatCe, formatCx } from './hl7v2.js';
+import { escapeHl7, formatCe, formatCx, formatDtm } from './hl7v2.js';
 import type { Association, Code, Cx, DocumentEntry, SubmissionRequest, SubmissionSet, Xcn, Xon } from './model.js';
 import {
   ASSOCIATION_SLOT, ASSOCIATION_TYPE, CDA_MIME_TYPE, CODING_SCHEME, DMP_MASKING_CODE, HL7_CONFIDENTIALITY_LABEL, ORGANIZATION_ID_TYPE,
@@ -220,7 +220,7 @@ export function submissionSetFor(entries: readonly DocumentEntry[], options: Sub
     entryUUID: options.entryUUID,
     uniqueId: options.uniqueId,
     sourceId: options.sourceId,
-    submissionTime: dtmOfInstant(options.submissionTime),
+    submissionTime: formatDtm(options.submissionTime),
     contentTypeCode: options.contentTypeCode,
     patientId: first.patientId,
     authors: first.authors,
@@ -274,12 +274,7 @@ export function utcDtm(ts: string): string | undefined {
   if (hour === undefined || sign === undefined) return local;
   const offset = (sign === '-' ? -1 : 1) * (Number(offsetHours) * 60 + Number(offsetMinutes ?? '0'));
   const utc = new Date(Date.UTC(Number(year), Number(month) - 1, Number(day), Number(hour), Number(minute ?? '0') - offset, Number(second ?? '0')));
-  return dtmOfInstant(utc).slice(0, local.length);
-}
-
-/** An instant as DTM `YYYYMMDDhhmmss`, UTC. */
-function dtmOfInstant(instant: Date): string {
-  return instant.toISOString().replace(/[-:T]/g, '').slice(0, 14);
+  return formatDtm(utc).slice(0, local.length);
 }
 
 function codeOf(value: CodedValue): Code {

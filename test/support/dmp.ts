@@ -12,7 +12,7 @@ import { DEFAULT_CONTENT_TYPE_CODE, DEFAULT_VIHF } from '../../src/config/config
 import type { DmpSandbox } from '../../src/sim/dmp/sandbox-server.js';
 import { loadSigningIdentity, type SigningIdentity } from '../../src/signing/identity.js';
 import { DmpClient, type DmpClientOptions } from '../../src/transports/dmp/dmp-client.js';
-import { createMtlsAgent, type TlsClientOptions } from '../../src/transports/soap/http-client.js';
+import { createMtlsAgent, tlsClientOptions, type TlsClientOptions } from '../../src/transports/soap/http-client.js';
 import { SHARED_DIR } from './shared.js';
 
 export const REPOSITORY_UNIQUE_ID = '2.999.1.1';
@@ -37,10 +37,7 @@ export function devPkiFolder(now = new Date(), validityDays = 30): DevPkiFolder 
     dir,
     trustPem,
     identity,
-    tls: (file) => {
-      const id = identity(file);
-      return { key: id.key.export({ type: 'pkcs8', format: 'pem' }), cert: [id.certificate, ...id.chain].map((c) => c.toString()).join('\n'), ca: trustPem };
-    },
+    tls: (file) => tlsClientOptions(identity(file), trustPem),
     remove: () => { rmSync(dir, { recursive: true, force: true }); },
   };
 }

@@ -12,7 +12,7 @@ import { badRequest } from '../../domain/errors.js';
 import { startDmpSandbox, type DmpSandbox } from '../../sim/dmp/sandbox-server.js';
 import { DEBIAN_DOVECOT_BINARY, certificateNameOf, startDovecot, type DovecotInstance } from '../../sim/mss/dovecot.js';
 import { MDN_MODES, startMssSandbox, type MdnMode, type MssSandbox } from '../../sim/mss/sandbox-server.js';
-import { loadSigningIdentity } from '../../signing/identity.js';
+import { loadSigningIdentity, pemOfIdentity } from '../../signing/identity.js';
 import { TrustStore } from '../../signing/trust-store.js';
 import { createLogger } from '../../support/logger.js';
 import type { CliIo } from '../io.js';
@@ -124,8 +124,8 @@ export async function startConfiguredMssSandbox(o: { pkiDir: string; port: numbe
   const imap = imapDir !== undefined
     ? await startDovecot({
       dir: imapDir,
-      serverCertPem: [server.certificate, ...server.chain].map((c) => c.toString()).join('\n'),
-      serverKeyPem: server.key.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      serverCertPem: pemOfIdentity(server).certificatePem,
+      serverKeyPem: pemOfIdentity(server).keyPem,
       clientCaPem: trustPem,
       users: [{ mailbox: o.mailbox, certificateName: certificateNameOf(client.certificate) }],
     })

@@ -9,18 +9,21 @@
  */
 import { createHash } from 'node:crypto';
 import type { Code, Cx, DocumentEntry, RegistryError, SubmissionRequest } from '../../xds/model.js';
-import { ASSOCIATION_TYPE, STATUS, XDS_ERROR } from '../../xds/vocabulary.js';
+import { ASSOCIATION_TYPE, CODING_SCHEME, DMP_MASKING_CODE, HL7_CONFIDENTIALITY_LABEL, SIGNATURE_ENTRY, STATUS, XDS_ERROR } from '../../xds/vocabulary.js';
 
 /** The class codes a DMP accepts (JDV_J57-ClassCode-DMP, ASS_X04 classes) and the signature's (IHE DSG). */
-const CLASS_CODE_SYSTEM = '1.2.250.1.213.1.1.4.1';
-const SIGNATURE_CLASS = 'urn:oid:1.3.6.1.4.1.19376.1.2.1.1.1';
+const CLASS_CODE_SYSTEM = CODING_SCHEME.CLASS_CODE;
+const SIGNATURE_CLASS = SIGNATURE_ENTRY.CLASS_CODE.code;
 /** Confidentiality codes of JDV_J08: HL7 Confidentiality, then the DMP masking codes. */
 const CONFIDENTIALITY: Readonly<Record<string, readonly string[]>> = {
-  '2.16.840.1.113883.5.25': ['N', 'R', 'V'],
-  '1.2.250.1.213.1.1.4.13': ['MASQUE_PS', 'INVISIBLE_PATIENT', 'INVISIBLE_REPRESENTANTS_LEGAUX'],
+  [CODING_SCHEME.HL7_CONFIDENTIALITY]: Object.keys(HL7_CONFIDENTIALITY_LABEL),
+  [CODING_SCHEME.DMP_CONFIDENTIALITY]: Object.values(DMP_MASKING_CODE).map((c) => c.code),
 };
 const OID = /^[0-2](\.(0|[1-9][0-9]*))+$/;
 const DTM = /^\d{4}(\d{2}(\d{2}(\d{2}(\d{2}(\d{2})?)?)?)?)?$/;
+
+/** A signature document of the submission set (IHE DSG), not a clinical document. */
+export const isSignatureEntry = (entry: DocumentEntry): boolean => entry.classCode.code === SIGNATURE_CLASS;
 
 export interface RuleContext {
   /** Whether a patient is known and has an open DMP. */
@@ -85,14 +88,14 @@ function checkEntry(entry: DocumentEntry, metadata: (what: string, location: str
   if (entry.sourcePatientId.id === '') metadata('DocumentEntry.sourcePatientId is required', where);
   if (!OID.test(entry.patientId.assigningAuthority)) metadata('DocumentEntry.patientId needs an ISO assigning authority', where);
   for (const [name, code] of [['typeCode', entry.typeCode], ['formatCode', entry.formatCode], ['healthcareFacilityTypeCode', entry.healthcareFacilityTypeCode], ['practiceSettingCode', entry.practiceSettingCode]] as const) checkCode(code, `DocumentEntry.${name}`, where, metadata);
-  const signature = entry.classCode.code === SIGNATURE_CLASS;
+  const signature = isSignatureEntry(entry);
   if (!signature && (entry.classCode.codingScheme !== CLASS_CODE_SYSTEM || !/^\d{2}$/.test(entry.classCode.code))) metadata(`DocumentEntry.classCode must come from JDV_J57 (codeSystem ${CLASS_CODE_SYSTEM})`, where);
   if (entry.confidentialityCodes.length < 1 || entry.confidentialityCodes.length > 4) metadata('DocumentEntry.confidentialityCode: 1 to 4 codes', where);
   for (const c of entry.confidentialityCodes) {
     if (!(CONFIDENTIALITY[c.codingScheme] ?? []).includes(c.code)) metadata(`DocumentEntry.confidentialityCode ${c.code} is not in JDV_J08`, where);
   }
   const first = entry.confidentialityCodes[0];
-  if (first !== undefined && first.codingScheme !== '2.16.840.1.113883.5.25') metadata('the first confidentialityCode must be the CDA\'s (N, R or V)', where);
+  if (first !== undefined && first.codingScheme !== CODING_SCHEME.HL7_CONFIDENTIALITY) metadata('the first confidentialityCode must be the CDA\'s (N, R or V)', where);
   if (!signature && entry.legalAuthenticator === undefined) metadata('DocumentEntry.legalAuthenticator is required', where);
 }
 

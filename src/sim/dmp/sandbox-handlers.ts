@@ -8,16 +8,17 @@ import { createHash, randomUUID } from 'node:crypto';
 import { SignatureError } from '../../signing/signature-xml.js';
 import type { TrustStore } from '../../signing/trust-store.js';
 import { verifySubmissionSetSignature } from '../../signing/xades.js';
-import { dtm } from '../../transports/dmp/dmp-client.js';
 import { TD02_RESPONSE_ACTION, parsePatientStatusQuery, patientStatusResponseXml } from '../../transports/dmp/patient-status.js';
 import { resolveInclude, type MimePart, type ParsedMessage } from '../../transports/soap/mtom.js';
+import { formatDtm, parseCx } from '../../xds/hl7v2.js';
+import { XdsFormatError } from '../../xds/xml-read.js';
 import { parseProvideAndRegisterRequest, parseSubmitObjectsRequest } from '../../xds/ebrim.js';
 import type { Cx, DocumentEntry, RegistryError, SubmissionRequest } from '../../xds/model.js';
 import { adhocQueryResponseXml, parseAdhocQueryRequest, XdsQueryError } from '../../xds/query.js';
 import { registryResponseXml } from '../../xds/registry-response.js';
 import { parseRetrieveDocumentSetRequest, retrieveDocumentSetResponseXml, type RetrievedDocumentRef } from '../../xds/retrieve.js';
 import { ACTION, ASSOCIATION_TYPE, STATUS, XDS_ERROR } from '../../xds/vocabulary.js';
-import { checkSubmission } from './registry-rules.js';
+import { checkSubmission, isSignatureEntry } from './registry-rules.js';
 import { patientKey, type SandboxStore } from './sandbox-store.js';
 
 export interface Answer {
@@ -37,7 +38,6 @@ export interface HandlerContext {
   readonly vihfPatient?: string;
 }
 
-const SIGNATURE_CLASS = 'urn:oid:1.3.6.1.4.1.19376.1.2.1.1.1';
 const failure = (errors: RegistryError[]): string => registryResponseXml({ status: 'Failure', errors });
 const error = (errorCode: string, codeContext: string, location?: string): RegistryError => ({ errorCode, codeContext, severity: 'Error', ...(location === undefined ? {} : { location }) });
 
@@ -89,8 +89,14 @@ const sha1 = (content: Buffer): string => createHash('sha1').update(content).dig
 
 function checkVihfPatient(patient: Cx, context: HandlerContext): RegistryError[] {
   if (context.vihfPatient === undefined) return [];
-  const expected = `${patient.id}^^^&${patient.assigningAuthority}&ISO`;
-  return context.vihfPatient.startsWith(expected) ? [] : [error(XDS_ERROR.PatientIdDoesNotMatch, 'the VIHF names another patient than the submission set')];
+  let named: Cx | undefined;
+  try {
+    named = parseCx(context.vihfPatient);
+  } catch (e) {
+    if (!(e instanceof XdsFormatError)) throw e;
+  }
+  const same = named !== undefined && named.id === patient.id && named.assigningAuthority === patient.assigningAuthority;
+  return same ? [] : [error(XDS_ERROR.PatientIdDoesNotMatch, 'the VIHF names another patient than the submission set')];
 }
 
 /**
@@ -98,8 +104,8 @@ function checkVihfPatient(patient: Cx, context: HandlerContext): RegistryError[]
  * references the submission set and every other document with its digest.
  */
 function checkSignature(request: SubmissionRequest, contents: ReadonlyMap<string, Buffer>, context: HandlerContext): RegistryError[] {
-  const signatures = request.documentEntries.filter((e) => e.classCode.code === SIGNATURE_CLASS);
-  const signed = request.documentEntries.filter((e) => e.classCode.code !== SIGNATURE_CLASS);
+  const signatures = request.documentEntries.filter(isSignatureEntry);
+  const signed = request.documentEntries.filter((e) => !isSignatureEntry(e));
   const [signature, ...more] = signatures;
   if (signature === undefined || more.length > 0) return [error(XDS_ERROR.RegistryMetadataError, 'the submission set must carry exactly one signature document (IHE DSG, XAdES)')];
   if (!request.associations.some((a) => a.type === ASSOCIATION_TYPE.SIGNS && a.sourceObject === signature.entryUUID && a.targetObject === request.submissionSet.entryUUID)) {
@@ -209,5 +215,5 @@ export function updateDocumentSet(rootXml: string, context: HandlerContext): Ans
 export function patientStatus(rootXml: string, context: HandlerContext): Answer {
   const patient = parsePatientStatusQuery(rootXml);
   const state = patient === undefined ? 'none' : patientState(context.store, patient);
-  return { action: TD02_RESPONSE_ACTION, bodyXml: patientStatusResponseXml({ state, messageId: randomUUID(), creationTime: dtm(context.now()) }) };
+  return { action: TD02_RESPONSE_ACTION, bodyXml: patientStatusResponseXml({ state, messageId: randomUUID(), creationTime: formatDtm(context.now()) }) };
 }

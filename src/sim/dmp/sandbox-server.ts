@@ -11,7 +11,7 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import express, { type Request, type Response } from 'express';
-import type { SigningIdentity } from '../../signing/identity.js';
+import { pemOfIdentity, type SigningIdentity } from '../../signing/identity.js';
 import { SignatureError } from '../../signing/signature-xml.js';
 import type { TrustStore } from '../../signing/trust-store.js';
 import { verifyVihf } from '../../signing/vihf.js';
@@ -25,7 +25,8 @@ import { XdsFormatError } from '../../xds/xml-read.js';
 import { ACTION, NS, XDS_ERROR } from '../../xds/vocabulary.js';
 import { FAULT_KINDS, Faults, type Fault } from './faults.js';
 import { patientStatus, provideAndRegister, registryErrorAnswer, retrieve, storedQuery, updateDocumentSet, type Answer, type HandlerContext } from './sandbox-handlers.js';
-import { SandboxStore, patientKey, type DmpState } from './sandbox-store.js';
+import type { DmpState } from '../../transports/dmp/patient-status.js';
+import { SandboxStore, patientKey } from './sandbox-store.js';
 
 export interface DmpSandboxOptions {
   readonly host?: string;
@@ -145,8 +146,8 @@ export async function startDmpSandbox(options: DmpSandboxOptions): Promise<DmpSa
   };
 
   const server: Server = createServer({
-    cert: [options.serverIdentity.certificate, ...options.serverIdentity.chain].map((c) => c.toString()).join('\n'),
-    key: options.serverIdentity.key.export({ type: 'pkcs8', format: 'pem' }),
+    cert: pemOfIdentity(options.serverIdentity).certificatePem,
+    key: pemOfIdentity(options.serverIdentity).keyPem,
     ca: options.clientCaPem,
     requestCert: true,
     // Like the DMP: no handshake without a valid client certificate from the configured CA.

@@ -7,11 +7,10 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import type { DmpState } from '../../transports/dmp/patient-status.js';
 import type { Association, DocumentEntry, SubmissionSet } from '../../xds/model.js';
 import { STATUS } from '../../xds/vocabulary.js';
 
-/** A patient's DMP as TD0.2 reports it: open, closed, or none at all. */
-export type DmpState = 'active' | 'closed' | 'none';
 
 export interface PatientRecord {
   /** The INS as CX, `NIR^^^&OID&ISO^NH`. */

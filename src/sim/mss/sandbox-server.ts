@@ -12,7 +12,7 @@ import type { TlsOptions, TLSSocket } from 'node:tls';
 import { simpleParser, type AddressObject } from 'mailparser';
 // smtp-server's types import node:tls in a way that loses TlsOptions: they are added back here.
 import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
-import type { SigningIdentity } from '../../signing/identity.js';
+import { pemOfIdentity, type SigningIdentity } from '../../signing/identity.js';
 import type { Logger } from '../../support/logger.js';
 import { buildMdn } from '../../transports/mss/acknowledgements.js';
 import { MssFaults } from './faults.js';
@@ -108,8 +108,8 @@ export async function startMssSandbox(options: MssSandboxOptions): Promise<MssSa
 
   const serverOptions: SMTPServerOptions & TlsOptions = {
     secure: options.tls === 'implicit',
-    key: options.serverIdentity.key.export({ type: 'pkcs8', format: 'pem' }),
-    cert: [options.serverIdentity.certificate, ...options.serverIdentity.chain].map((c) => c.toString()).join('\n'),
+    key: pemOfIdentity(options.serverIdentity).keyPem,
+    cert: pemOfIdentity(options.serverIdentity).certificatePem,
     ca: options.clientCaPem,
     requestCert: true,
     rejectUnauthorized: true,

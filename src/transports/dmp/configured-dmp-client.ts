@@ -3,12 +3,11 @@
  * trust store the DMP's server certificate must chain to, the time-outs, and the structure's
  * XDS and VIHF values. Called by the composition root and the CLI only.
  */
-import { readFileSync } from 'node:fs';
 import type { Config } from '../../config/config.js';
 import { PasserelleError } from '../../domain/errors.js';
 import { loadSigningIdentity, type SigningIdentity } from '../../signing/identity.js';
 import { XADES_PROFILES } from '../../signing/xades.js';
-import { createMtlsAgent, tlsClientOptions } from '../soap/http-client.js';
+import { createMtlsAgent, readTrustPem, tlsClientOptions } from '../soap/http-client.js';
 import { DmpClient } from './dmp-client.js';
 
 export function configuredDmpClient(config: Config, signer: SigningIdentity): DmpClient {
@@ -17,12 +16,7 @@ export function configuredDmpClient(config: Config, signer: SigningIdentity): Dm
   if (dmp.url === undefined || dmp.tlsIdentity === undefined || trustFile === undefined) {
     throw new PasserelleError('config-invalid', 'the DMP client needs dmp.url, the ORG AUTH_CLI identity (dmp.tlsIdentity) and a trust store (dmp.trustFile or signing.trustFile)');
   }
-  let trustPem: string;
-  try {
-    trustPem = readFileSync(trustFile, 'utf8');
-  } catch (error) {
-    throw new PasserelleError('config-invalid', `cannot read the DMP trust store ${trustFile}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
-  }
+  const trustPem = readTrustPem(trustFile, 'DMP');
   const agent = createMtlsAgent(tlsClientOptions(loadSigningIdentity(dmp.tlsIdentity), trustPem));
   return new DmpClient({
     baseUrl: dmp.url,

@@ -10,6 +10,7 @@ import { PasserelleError } from '../../domain/errors.js';
 import type { SigningIdentity } from '../../signing/identity.js';
 import { signVihf } from '../../signing/vihf.js';
 import { XADES_PROFILES, signSubmissionSet, type XadesProfile } from '../../signing/xades.js';
+import { formatDtm } from '../../xds/hl7v2.js';
 import { provideAndRegisterRequestXml, submitObjectsRequestXml } from '../../xds/ebrim.js';
 import { association, documentInvalid, maskingCodes, submissionOfCda, type DmpMasking } from '../../xds/map-cda.js';
 import type { Code, Cx, DocumentEntry, RegistryResponse, SubmissionRequest, SubmissionSet } from '../../xds/model.js';
@@ -163,7 +164,7 @@ export class DmpClient {
 
   /** TD0.2: whether the patient has a DMP, and whether it is open. */
   async patientStatus(patientId: Cx): Promise<DmpState> {
-    const query = patientStatusQueryXml({ patientId, messageId: urnUuid(), creationTime: dtm(this.clock()), senderId: this.options.sourceId });
+    const query = patientStatusQueryXml({ patientId, messageId: urnUuid(), creationTime: formatDtm(this.clock()), senderId: this.options.sourceId });
     const reply = await this.exchange('patients', TD02_ACTION, query, patientId);
     return parsePatientStatusResponse(reply.rootXml);
   }
@@ -265,7 +266,7 @@ export class DmpClient {
       entryUUID: o.entryUUID,
       uniqueId: o.uniqueId,
       sourceId: o.sourceId,
-      submissionTime: dtm(o.submissionTime),
+      submissionTime: formatDtm(o.submissionTime),
       contentTypeCode: o.contentTypeCode,
       patientId: entry.patientId,
       authors: entry.authors,
@@ -302,7 +303,3 @@ export class DmpClient {
   }
 }
 
-/** HL7 v2 DTM in UTC, to the second. */
-export function dtm(date: Date): string {
-  return date.toISOString().replace(/[-:T]/g, '').slice(0, 14);
-}

@@ -8,9 +8,9 @@
  * `feedingDecision` combines both.
  */
 import { create } from 'xmlbuilder2';
-import { XMLParser } from 'fast-xml-parser';
 import { PasserelleError } from '../../domain/errors.js';
 import type { Cx } from '../../xds/model.js';
+import { XdsFormatError, findMessage, firstChild, readXml, type XmlElement } from '../../xds/xml-read.js';
 
 export const HL7_V3_NS = 'urn:hl7-org:v3';
 /** HL7 v3 interaction ids (HL7 v3 Normative Edition, PRPA domain). */
@@ -18,6 +18,7 @@ export const TD02_ACTION = 'urn:hl7-org:v3:PRPA_IN201307UV02';
 export const TD02_RESPONSE_ACTION = 'urn:hl7-org:v3:PRPA_IN201308UV02';
 const INTERACTION_ROOT = '2.16.840.1.113883.1.6';
 
+/** A patient's DMP as TD0.2 reports it: open, closed, or none at all. */
 export type DmpState = 'active' | 'closed' | 'none';
 
 export function patientStatusQueryXml(o: { patientId: Cx; messageId: string; creationTime: string; senderId: string }): string {
@@ -53,40 +54,37 @@ export function patientStatusResponseXml(o: { state: DmpState; messageId: string
   return root.end({ headless: true });
 }
 
-const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', removeNSPrefix: true, processEntities: false, isArray: (name) => name === 'subject' });
-type Node = Record<string, unknown>;
-const child = (node: unknown, name: string): Node | undefined => {
-  const value = typeof node === 'object' && node !== null ? (node as Node)[name] : undefined;
-  return Array.isArray(value) ? (value[0] as Node | undefined) : (value as Node | undefined);
-};
+/** The HL7 v3 message `name`, alone or as a SOAP body, read as every XDS answer is (xml-read.ts). */
+function readHl7v3(xml: string, name: string): XmlElement {
+  try {
+    return findMessage(readXml(xml), [name]);
+  } catch (error) {
+    if (error instanceof XdsFormatError) throw new PasserelleError('partner-rejected', `the DMP's TD0.2 message cannot be read: ${error.message}`);
+    throw error;
+  }
+}
 
-function parseHl7v3(xml: string, rootName: string): Node {
-  if (/<!DOCTYPE/i.test(xml)) throw new PasserelleError('partner-rejected', 'the DMP\'s answer has a DOCTYPE, which is refused');
-  const document = parser.parse(xml) as Node;
-  // Alone, or as the body of a SOAP envelope.
-  const root = child(document, rootName) ?? child(child(child(document, 'Envelope'), 'Body'), rootName);
-  if (root === undefined) throw new PasserelleError('partner-rejected', `the DMP's answer is not a ${rootName}`);
-  return root;
+/** The element at the end of a path of child names, if every step is there. */
+function at(element: XmlElement | undefined, ...path: string[]): XmlElement | undefined {
+  return path.reduce<XmlElement | undefined>((node, name) => (node === undefined ? undefined : firstChild(node, name)), element);
 }
 
 /** The INS a TD0.2 query asks about (for the sandbox). */
 export function parsePatientStatusQuery(xml: string): Cx | undefined {
-  const value = child(child(child(child(child(parseHl7v3(xml, 'PRPA_IN201307UV02'), 'controlActProcess'), 'queryByParameter'), 'parameterList'), 'patientIdentifier'), 'value');
-  const root = value?.['@root'];
-  const extension = value?.['@extension'];
-  return typeof root === 'string' && typeof extension === 'string' ? { id: extension, assigningAuthority: root, identifierTypeCode: 'NH' } : undefined;
+  const value = at(readHl7v3(xml, 'PRPA_IN201307UV02'), 'controlActProcess', 'queryByParameter', 'parameterList', 'patientIdentifier', 'value');
+  const root = value?.attributes.root;
+  const extension = value?.attributes.extension;
+  return root !== undefined && extension !== undefined ? { id: extension, assigningAuthority: root, identifierTypeCode: 'NH' } : undefined;
 }
 
 export function parsePatientStatusResponse(xml: string): DmpState {
-  const root = parseHl7v3(xml, 'PRPA_IN201308UV02');
-  const ack = child(child(root, 'acknowledgement'), 'typeCode')?.['@code'];
-  if (ack !== 'AA') throw new PasserelleError('partner-rejected', `the DMP refused the TD0.2 query (acknowledgement ${typeof ack === 'string' ? ack : 'missing'})`);
-  const act = child(root, 'controlActProcess');
-  const response = child(child(act, 'queryAck'), 'queryResponseCode')?.['@code'];
+  const root = readHl7v3(xml, 'PRPA_IN201308UV02');
+  const ack = at(root, 'acknowledgement', 'typeCode')?.attributes.code;
+  if (ack !== 'AA') throw new PasserelleError('partner-rejected', `the DMP refused the TD0.2 query (acknowledgement ${ack ?? 'missing'})`);
+  const response = at(root, 'controlActProcess', 'queryAck', 'queryResponseCode')?.attributes.code;
   if (response === 'NF') return 'none';
-  if (response !== 'OK') throw new PasserelleError('partner-rejected', `the DMP answered the TD0.2 query with ${typeof response === 'string' ? response : 'no'} query response code`);
-  const status = child(child(child(act, 'subject'), 'registrationEvent'), 'statusCode')?.['@code'];
-  return status === 'active' ? 'active' : 'closed';
+  if (response !== 'OK') throw new PasserelleError('partner-rejected', `the DMP answered the TD0.2 query with ${response ?? 'no'} query response code`);
+  return at(root, 'controlActProcess', 'subject', 'registrationEvent', 'statusCode')?.attributes.code === 'active' ? 'active' : 'closed';
 }
 
 export interface FeedingDecision {

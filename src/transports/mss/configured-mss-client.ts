@@ -3,11 +3,10 @@
  * client certificate for SMTP and IMAP, the trust store the servers' certificates must chain to,
  * the time-outs, the optional headers, and the XDS values of the archive's metadata.
  */
-import { readFileSync } from 'node:fs';
 import type { Config } from '../../config/config.js';
 import { PasserelleError } from '../../domain/errors.js';
 import { loadSigningIdentity } from '../../signing/identity.js';
-import { tlsClientOptions } from '../soap/http-client.js';
+import { readTrustPem, tlsClientOptions } from '../soap/http-client.js';
 import { MssClient } from './mss-client.js';
 
 export function configuredMssClient(config: Config): MssClient {
@@ -16,12 +15,7 @@ export function configuredMssClient(config: Config): MssClient {
   if (mss.smtp === undefined || mss.from === undefined || mss.tlsIdentity === undefined || trustFile === undefined) {
     throw new PasserelleError('config-invalid', 'the MSSanté client needs mss.smtp, mss.from, the mailbox\'s certificate (mss.tlsIdentity) and a trust store (mss.trustFile or signing.trustFile)');
   }
-  let trustPem: string;
-  try {
-    trustPem = readFileSync(trustFile, 'utf8');
-  } catch (error) {
-    throw new PasserelleError('config-invalid', `cannot read the MSSanté trust store ${trustFile}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
-  }
+  const trustPem = readTrustPem(trustFile, 'MSSanté');
   const tls = tlsClientOptions(loadSigningIdentity(mss.tlsIdentity), trustPem);
   return new MssClient({
     smtp: { host: mss.smtp.host, port: mss.smtp.port, secure: mss.smtp.tls === 'implicit', tls, timeouts: { connectMs: mss.connectTimeoutMs, greetingMs: mss.connectTimeoutMs, socketMs: mss.responseTimeoutMs } },

@@ -68,7 +68,8 @@ export interface SendRequest {
   readonly pdf?: Buffer;
 }
 
-const destinationOf = (address: string): string => `mss:${address.toLowerCase()}`;
+/** The delivery a recipient's mailbox is followed under: `mss:` and its address, lower-cased. */
+export const mssDestination = (address: string): string => `mss:${address.toLowerCase()}`;
 
 export class MssClient {
   private readonly clock: () => Date;
@@ -117,7 +118,7 @@ export class MssClient {
     const result = await sendMessage(this.options.smtp, { from: this.options.from, to: recipients.map((r) => r.address) }, raw);
     const sent = recipients.map((recipient): MssRecipientOutcome => {
       const r = result.recipients.find((x) => x.address.toLowerCase() === recipient.address.toLowerCase());
-      const base = { role: recipient.role, address: recipient.address, destination: destinationOf(recipient.address) };
+      const base = { role: recipient.role, address: recipient.address, destination: mssDestination(recipient.address) };
       if (r === undefined || r.accepted) return { ...base, status: 'sent' };
       const code = [r.replyCode, r.enhancedCode].filter((x) => x !== undefined).join(' ');
       return { ...base, status: r.retryable === true ? 'retrying' : 'failed', ...(code === '' ? {} : { code }), retryable: r.retryable === true };

@@ -7,10 +7,11 @@
  * lookup and TCP), TLS handshake, and the exchange itself (from the moment the connection is ready until the last
  * byte of the reply is read, so a partner trickling its reply cannot hold the call for ever).
  */
+import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import { PasserelleError } from '../../domain/errors.js';
-import type { SigningIdentity } from '../../signing/identity.js';
+import { pemOfIdentity, type SigningIdentity } from '../../signing/identity.js';
 import { formatMediaType, parseMediaType } from './media-type.js';
 import { TransportError, classifySocketError, messageTooLarge, malformedMessage, type CallPhase } from './transport-error.js';
 
@@ -36,13 +37,19 @@ const MIN_TLS_VERSION = 'TLSv1.2';
 /** Concurrent connections to one partner by default: a burst of filings queues instead of opening hundreds. */
 const DEFAULT_MAX_SOCKETS = 16;
 
+/** The PEM bundle of a partner's CAs, read once at configuration; an unreadable file is config-invalid. */
+export function readTrustPem(file: string, partner: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new PasserelleError('config-invalid', `cannot read the ${partner} trust store ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+}
+
 /** The TLS material of an identity loaded by loadSigningIdentity (PKCS#12 or PEM files). */
 export function tlsClientOptions(identity: SigningIdentity, trustPem: string): TlsClientOptions {
-  return {
-    key: identity.key.export({ type: 'pkcs8', format: 'pem' }),
-    cert: [identity.certificate, ...identity.chain].map((c) => c.toString()).join('\n'),
-    ca: trustPem,
-  };
+  const { certificatePem, keyPem } = pemOfIdentity(identity);
+  return { key: keyPem, cert: certificatePem, ca: trustPem };
 }
 
 /**
