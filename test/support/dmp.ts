@@ -3,14 +3,14 @@
  * the sandbox on a free port with an in-memory store (and the IHE schemas of ../shared when
  * present), and clients holding whatever TLS identity a test needs.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEV_PKI_FILES, writeDevPki } from '../../src/cli/commands/pki.js';
+import { DEV_PKI_FILES, readDevPki, writeDevPki } from '../../src/cli/commands/pki.js';
 import { startConfiguredDmpSandbox } from '../../src/cli/commands/sim.js';
 import { DEFAULT_CONTENT_TYPE_CODE, DEFAULT_VIHF } from '../../src/config/config.js';
 import type { DmpSandbox } from '../../src/sim/dmp/sandbox-server.js';
-import { loadSigningIdentity, type SigningIdentity } from '../../src/signing/identity.js';
+import type { SigningIdentity } from '../../src/signing/identity.js';
 import { DmpClient, type DmpClientOptions } from '../../src/transports/dmp/dmp-client.js';
 import { createMtlsAgent, tlsClientOptions, type TlsClientOptions } from '../../src/transports/soap/http-client.js';
 import { SHARED_DIR } from './shared.js';
@@ -30,9 +30,7 @@ export interface DevPkiFolder {
 export function devPkiFolder(now = new Date(), validityDays = 30): DevPkiFolder {
   const dir = mkdtempSync(join(tmpdir(), 'passerelle-dmp-pki-'));
   writeDevPki(dir, { finess: '750803447', organisation: 'CENTRE HOSPITALIER DE TEST', now, validityDays });
-  const passphrase = readFileSync(join(dir, DEV_PKI_FILES.passphrase), 'utf8').trim();
-  const trustPem = readFileSync(join(dir, DEV_PKI_FILES.trust), 'utf8');
-  const identity = (file: string): SigningIdentity => loadSigningIdentity({ pkcs12File: join(dir, file), passphrase });
+  const { trustPem, identity } = readDevPki(dir);
   return {
     dir,
     trustPem,

@@ -5,12 +5,13 @@
  * to DIR/pkcs12-passphrase. Refuses to overwrite an existing PKI.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isValidFiness } from '../../domain/identifiers.js';
 import { PasserelleError } from '../../domain/errors.js';
 import { createDevPki, toPkcs12, type DevPkiOptions, type PemIdentity } from '../../signing/dev-pki.js';
+import { loadSigningIdentity, type SigningIdentity } from '../../signing/identity.js';
 import type { CliIo } from '../io.js';
 
 export function runPki(args: readonly string[], io: CliIo): Promise<number> {
@@ -77,3 +78,9 @@ export function ensureDevPki(dataDir: string): string {
   return dir;
 }
 
+
+/** A development PKI folder as its users read it: the trust anchors, and each identity by file name. */
+export function readDevPki(dir: string): { readonly trustPem: string; readonly identity: (file: string) => SigningIdentity } {
+  const passphrase = readFileSync(join(dir, DEV_PKI_FILES.passphrase), 'utf8').trim();
+  return { trustPem: readFileSync(join(dir, DEV_PKI_FILES.trust), 'utf8'), identity: (file) => loadSigningIdentity({ pkcs12File: join(dir, file), passphrase }) };
+}

@@ -3,7 +3,7 @@
  * (made in the data directory when missing): its server certificate, and the development root as
  * the CA of the client certificates (and, for the DMP, signatures) it accepts.
  */
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -12,11 +12,11 @@ import { badRequest } from '../../domain/errors.js';
 import { startDmpSandbox, type DmpSandbox } from '../../sim/dmp/sandbox-server.js';
 import { DEBIAN_DOVECOT_BINARY, certificateNameOf, startDovecot, type DovecotInstance } from '../../sim/mss/dovecot.js';
 import { MDN_MODES, startMssSandbox, type MdnMode, type MssSandbox } from '../../sim/mss/sandbox-server.js';
-import { loadSigningIdentity, pemOfIdentity } from '../../signing/identity.js';
+import { pemOfIdentity } from '../../signing/identity.js';
 import { TrustStore } from '../../signing/trust-store.js';
 import { createLogger } from '../../support/logger.js';
 import type { CliIo } from '../io.js';
-import { DEV_PKI_FILES, ensureDevPki } from './pki.js';
+import { DEV_PKI_FILES, ensureDevPki, readDevPki } from './pki.js';
 
 const SIM_USAGE = 'usage: passerelle sim dmp [--port N] [--pki DIR] [--database FILE] [--xds-schemas DIR] | passerelle sim mss [--port N] [--starttls] [--pki DIR] [--mailbox ADDRESS] [--mdn processed|error|none|delayed]';
 
@@ -49,12 +49,11 @@ export async function runSim(args: readonly string[], io: CliIo): Promise<number
 
 /** The sandbox with a development PKI folder's server identity and trust anchors. */
 export function startConfiguredDmpSandbox(o: { pkiDir: string; port: number; host?: string; databasePath: string; repositoryUniqueId: string; xdsSchemaDir?: string; logger?: ReturnType<typeof createLogger> }): Promise<DmpSandbox> {
-  const trustPem = readFileSync(join(o.pkiDir, DEV_PKI_FILES.trust), 'utf8');
-  const passphrase = readFileSync(join(o.pkiDir, DEV_PKI_FILES.passphrase), 'utf8').trim();
+  const { trustPem, identity } = readDevPki(o.pkiDir);
   return startDmpSandbox({
     port: o.port,
     ...(o.host === undefined ? {} : { host: o.host }),
-    serverIdentity: loadSigningIdentity({ pkcs12File: join(o.pkiDir, DEV_PKI_FILES.server), passphrase }),
+    serverIdentity: identity(DEV_PKI_FILES.server),
     clientCaPem: trustPem,
     trust: TrustStore.fromPem(trustPem),
     databasePath: o.databasePath,
@@ -113,10 +112,9 @@ export function mssSandboxBanner(sandbox: ConfiguredMssSandbox): string {
  * mailbox's IMAP server (under the data directory), where the acknowledgements go.
  */
 export async function startConfiguredMssSandbox(o: { pkiDir: string; port: number; tls: 'implicit' | 'starttls'; mailbox: string; mdn?: MdnMode; logger?: ReturnType<typeof createLogger> }): Promise<ConfiguredMssSandbox> {
-  const trustPem = readFileSync(join(o.pkiDir, DEV_PKI_FILES.trust), 'utf8');
-  const passphrase = readFileSync(join(o.pkiDir, DEV_PKI_FILES.passphrase), 'utf8').trim();
-  const server = loadSigningIdentity({ pkcs12File: join(o.pkiDir, DEV_PKI_FILES.server), passphrase });
-  const client = loadSigningIdentity({ pkcs12File: join(o.pkiDir, DEV_PKI_FILES.orgAuth), passphrase });
+  const { trustPem, identity } = readDevPki(o.pkiDir);
+  const server = identity(DEV_PKI_FILES.server);
+  const client = identity(DEV_PKI_FILES.orgAuth);
   // Dovecot's folder is a fresh one under the system's temporary folder: its Unix sockets need a
   // short path, and as root its mail processes run as an unprivileged user that must reach it.
   const imapDir = existsSync(DEBIAN_DOVECOT_BINARY) ? mkdtempSync(join(tmpdir(), 'passerelle-imap-')) : undefined;
