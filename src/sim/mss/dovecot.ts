@@ -386,13 +386,19 @@ function stopProcess(child: ChildProcess): Promise<void> {
   });
 }
 
+/** The last microsecond timestamp a file name was given: names must sort in delivery order. */
+let lastNameUs = 0n;
+
 /**
  * A unique name in the Maildir convention (https://cr.yp.to/proto/maildir.html): time, then
  * microseconds, process id and a counter, then the host, whose "/" and ":" are written as octal
  * escapes as Dovecot does.
  */
 function maildirFileName(counter: number): string {
-  const nowUs = BigInt(Date.now()) * 1000n + (process.hrtime.bigint() / 1000n) % 1000n;
+  // Dovecot assigns UIDs to new/ files in the order of the time in their names, so that time must
+  // grow strictly: milliseconds from the clock, never less than one microsecond after the last name.
+  const clockUs = BigInt(Date.now()) * 1000n;
+  lastNameUs = clockUs > lastNameUs ? clockUs : lastNameUs + 1n;
   const host = hostname().replace(/\//g, '\\057').replace(/:/g, '\\072');
-  return `${String(nowUs / 1_000_000n)}.M${String(nowUs % 1_000_000n)}P${String(process.pid)}Q${String(counter)}.${host}`;
+  return `${String(lastNameUs / 1_000_000n)}.M${String(lastNameUs % 1_000_000n).padStart(6, '0')}P${String(process.pid)}Q${String(counter)}.${host}`;
 }
