@@ -6,14 +6,28 @@
 import {
   SUBMISSION_EVENT_TYPES,
   isDeliveryStatus,
+  isJobKind,
   isRole,
   isSubmissionStatus,
   type DeliveryStatus,
+  type JobKind,
   type Role,
   type SubmissionEventType,
   type SubmissionStatus,
 } from '../domain/submission.js';
-import type { ApiKeyRecord, DeliveryRecord, DocumentRecord, Json, SubmissionEvent, SubmissionRecord, SubmissionSummary } from './store.js';
+import type {
+  ApiKeyRecord,
+  ClaimedJob,
+  DeliveryRecord,
+  DocumentRecord,
+  JobRecord,
+  JobState,
+  Json,
+  PauseRecord,
+  SubmissionEvent,
+  SubmissionRecord,
+  SubmissionSummary,
+} from './store.js';
 
 export function toSubmissionStatus(value: string): SubmissionStatus {
   if (!isSubmissionStatus(value)) throw new Error(`unknown submission status "${value}" in the store`);
@@ -29,6 +43,18 @@ export function toEventType(value: string): SubmissionEventType {
 export function toDeliveryStatus(value: string): DeliveryStatus {
   if (!isDeliveryStatus(value)) throw new Error(`unknown delivery status "${value}" in the store`);
   return value;
+}
+
+export function toJobKind(value: string): JobKind {
+  if (!isJobKind(value)) throw new Error(`unknown job kind "${value}" in the store`);
+  return value;
+}
+
+const JOB_STATES: readonly string[] = ['ready', 'done', 'dead'] satisfies JobState[];
+
+export function toJobState(value: string): JobState {
+  if (!JOB_STATES.includes(value)) throw new Error(`unknown job state "${value}" in the store`);
+  return value as JobState;
 }
 
 export function toRole(value: string): Role {
@@ -65,6 +91,28 @@ export interface EventRow<T, J> {
   at: T | null;
   actor: string | null;
   data: J | null;
+  hash: string | null;
+}
+
+export interface JobRow<T, J> {
+  /** pg returns a BIGINT as text. */
+  id: number | string;
+  submission_id: string;
+  kind: string;
+  state: string;
+  attempts: number;
+  run_at: T;
+  created_at: T;
+  lease_owner: string | null;
+  lease_until: T | null;
+  last_error: J | null;
+}
+
+export interface PauseRow<T> {
+  kind: string;
+  paused_at: T;
+  paused_by: string;
+  reason: string | null;
 }
 
 export interface ApiKeyRow<T> {
@@ -105,9 +153,28 @@ export interface RowMappers<T, J> {
   readonly toApiKey: (row: ApiKeyRow<T>) => ApiKeyRecord;
   readonly toDocument: (row: DocumentRow<T>) => DocumentRecord;
   readonly toDelivery: (row: DeliveryRow<T, J>) => DeliveryRecord;
+  /** The tenant is the submission's: the caller knows it (jobs rows do not repeat it). */
+  readonly toJob: (row: JobRow<T, J>, tenantId: string) => JobRecord;
+  readonly toClaimedJob: (row: JobRow<T, J>, submission: SubmissionRecord) => ClaimedJob;
+  readonly toPause: (row: PauseRow<T>) => PauseRecord;
 }
 
 export function rowMappers<T, J>(decode: { readonly time: (value: T) => Date; readonly json: (value: J) => Json }): RowMappers<T, J> {
+  const toJob = (row: JobRow<T, J>, tenantId: string): JobRecord => {
+    const id = Number(row.id);
+    if (!Number.isSafeInteger(id)) throw new Error(`job id ${String(row.id)} out of range`);
+    return {
+      id,
+      submissionId: row.submission_id,
+      tenantId,
+      kind: toJobKind(row.kind),
+      state: toJobState(row.state),
+      attempts: row.attempts,
+      runAt: decode.time(row.run_at),
+      createdAt: decode.time(row.created_at),
+      lastError: row.last_error === null ? null : decode.json(row.last_error),
+    };
+  };
   const toSummary = (row: SummaryRow<T>): SubmissionSummary => ({
     id: row.id,
     tenantId: row.tenant_id,
@@ -124,10 +191,10 @@ export function rowMappers<T, J>(decode: { readonly time: (value: T) => Date; re
     toEvent: (row) => {
       // Every column is NOT NULL in the table; nulls come from a LEFT JOIN without events. (data
       // is not tested: pg returns a JSON null as null.)
-      if (row.seq === null || row.type === null || row.at === null || row.actor === null) {
+      if (row.seq === null || row.type === null || row.at === null || row.actor === null || row.hash === null) {
         throw new Error(`incomplete event row for submission ${row.submission_id}`);
       }
-      return { seq: row.seq, submissionId: row.submission_id, type: toEventType(row.type), at: decode.time(row.at), actor: row.actor, data: decode.json(row.data as J) };
+      return { seq: row.seq, submissionId: row.submission_id, type: toEventType(row.type), at: decode.time(row.at), actor: row.actor, data: decode.json(row.data as J), hash: row.hash };
     },
     toApiKey: (row) => ({
       id: row.id,
@@ -157,5 +224,11 @@ export function rowMappers<T, J>(decode: { readonly time: (value: T) => Date; re
       detail: decode.json(row.detail),
       updatedAt: decode.time(row.updated_at),
     }),
+    toJob,
+    toClaimedJob: (row, submission) => {
+      if (row.lease_owner === null || row.lease_until === null) throw new Error(`claimed job ${String(row.id)} has no lease`);
+      return { ...toJob(row, submission.tenantId), submission, leaseOwner: row.lease_owner, leaseUntil: decode.time(row.lease_until) };
+    },
+    toPause: (row) => ({ kind: toJobKind(row.kind), pausedAt: decode.time(row.paused_at), pausedBy: row.paused_by, reason: row.reason }),
   };
 }

@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
+import { SQLITE_MIGRATIONS } from '../../src/store/sqlite/sqlite-migrations.js';
+import { CREATE_MIGRATIONS_TABLE } from '../../src/store/sqlite/sqlite-sql.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { describeStoreContract } from './store-contract.js';
 
@@ -17,6 +19,8 @@ describe('SqliteStore', function () {
     const store = new SqliteStore({ path });
     return {
       store,
+      // Names from migration 1 (sqlite-migrations.ts).
+      dropAppendOnlyGuard: 'DROP TRIGGER submission_events_no_update; DROP TRIGGER submission_events_no_delete;',
       execRaw: (sql) =>
         new Promise((resolve) => {
           const db = new Database(path);
@@ -72,6 +76,31 @@ describe('SqliteStore', function () {
 
       expect(await reader.findApiKey('k_1')).to.deep.equal(key);
       await Promise.all([writer.close(), reader.close()]);
+    });
+
+    it('gives the received submissions their build job when upgrading to outbox jobs (migration 4), keeping the older events as legacy', async function () {
+      const path = join(directory, 'store.db');
+      const db = new Database(path);
+      db.exec(CREATE_MIGRATIONS_TABLE);
+      for (const migration of SQLITE_MIGRATIONS.filter(({ version }) => version < 4)) {
+        db.exec(migration.sql);
+        db.prepare("INSERT INTO schema_migrations VALUES (?, ?, '2026-01-01T00:00:00.000Z')").run(migration.version, migration.name);
+      }
+      db.exec(`
+        INSERT INTO submissions (id, tenant_id, status, act_type, idempotency_key, request_hash, request_id, input, created_at, updated_at) VALUES
+          ('sub_01', 't', 'received', 'tlc', NULL, 'h', 'r1', '{}', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z'),
+          ('sub_02', 't', 'delivered', 'tlc', NULL, 'h', 'r2', '{}', '2026-01-01T00:00:01.000Z', '2026-01-01T00:00:05.000Z');
+        INSERT INTO submission_events VALUES ('sub_01', 1, 'received', '2026-01-01T00:00:00.000Z', 'apikey:k', '{}');
+      `);
+      db.close();
+
+      const store = new SqliteStore({ path });
+      await store.migrate();
+
+      expect((await store.listJobs('t', 'sub_01'))?.map((job) => [job.kind, job.state, job.attempts, job.runAt.toISOString()])).to.deep.equal([['build', 'ready', 0, '2026-01-01T00:00:00.000Z']]);
+      expect(await store.listJobs('t', 'sub_02')).to.deep.equal([]);
+      expect((await store.listEvents('t', 'sub_01'))?.map((event) => event.hash)).to.deep.equal(['']);
+      await store.close();
     });
   });
 

@@ -106,4 +106,50 @@ CREATE TABLE deliveries (
 CREATE INDEX deliveries_reference ON deliveries (reference) WHERE reference IS NOT NULL;
 `,
   },
+  {
+    version: 4,
+    name: 'outbox jobs, pauses, audit chain',
+    sql: `
+-- The outbox: each step of a submission's pipeline is a row written in the same transaction as the
+-- change that calls for it. Rows are kept once done or dead (the submission's history of work).
+CREATE TABLE jobs (
+  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  submission_id TEXT COLLATE "C" NOT NULL REFERENCES submissions (id),
+  kind TEXT NOT NULL,
+  state TEXT NOT NULL,
+  attempts INTEGER NOT NULL CHECK (attempts >= 0),
+  run_at TIMESTAMPTZ NOT NULL,
+  created_at TIMESTAMPTZ NOT NULL,
+  updated_at TIMESTAMPTZ NOT NULL,
+  lease_owner TEXT,
+  lease_until TIMESTAMPTZ,
+  last_error JSONB
+);
+-- Workers claim the ready jobs whose time has come, oldest first.
+CREATE INDEX jobs_ready ON jobs (run_at, id) WHERE state = 'ready';
+CREATE INDEX jobs_submission_id ON jobs (submission_id, id);
+
+-- An operator's pause of a kind of job, for every worker of every process.
+CREATE TABLE job_pauses (
+  kind TEXT PRIMARY KEY,
+  paused_at TIMESTAMPTZ NOT NULL,
+  paused_by TEXT NOT NULL,
+  reason TEXT
+);
+
+-- Events written from now on are hash-chained (audit-chain.ts); older ones keep '' (legacy).
+-- A constant default rewrites no row, so the append-only trigger does not fire.
+ALTER TABLE submission_events ADD COLUMN hash TEXT NOT NULL DEFAULT '';
+
+-- Intake may be asked for the submission that a request created.
+CREATE INDEX submissions_tenant_request_id ON submissions (tenant_id, request_id);
+-- The build step no longer scans statuses: its jobs say what to build.
+DROP INDEX submissions_status_id;
+
+-- Submissions still waiting for the build step get the job that the pipeline now works from.
+INSERT INTO jobs (submission_id, kind, state, attempts, run_at, created_at, updated_at)
+SELECT id, 'build', 'ready', 0, created_at, now(), now()
+FROM submissions WHERE status = 'received' ORDER BY id;
+`,
+  },
 ];

@@ -1,27 +1,39 @@
 /**
  * Store on PostgreSQL, shared by several gateway processes. Every write is a single statement or
- * an explicit transaction, and correctness under concurrency rests on constraints (unique
- * idempotency key) and an advisory lock (migrations), never on checks made in JavaScript.
+ * an explicit transaction, and correctness under concurrency rests on the database: constraints
+ * (unique idempotency key), row locks (a submission's changes take turns on its row, so the checks
+ * applyChange makes in JavaScript and its event chain see the latest state), SKIP LOCKED claims
+ * and an advisory lock (migrations).
  */
 import pg from 'pg';
-import type { SubmissionStatus } from '../../domain/submission.js';
+import type { JobKind } from '../../domain/submission.js';
+import { chainEvents } from '../audit-chain.js';
 import { assertPageLimit, decodeCursor, toPage } from '../pagination.js';
 import type {
   ApiKeyRecord,
+  ClaimQuery,
+  ClaimedJob,
   CreateSubmissionResult,
   DeliveryRecord,
   DocumentRecord,
+  JobRecord,
+  JobState,
   Json,
-  NewEvent,
   ListSubmissionsQuery,
+  NewEvent,
+  NewJob,
   NewSubmission,
+  PauseRecord,
+  ReplayFilter,
   Store,
+  SubmissionChange,
   SubmissionEvent,
   SubmissionPage,
   SubmissionRecord,
 } from '../store.js';
-import { rowMappers } from '../stored-values.js';
+import { rowMappers, toDeliveryStatus, toJobKind, toJobState, toSubmissionStatus } from '../stored-values.js';
 import type * as rows from '../stored-values.js';
+import { assertAuditPageLimit, assertClaim, assertReplayLimit, enteredTerminal, jobRelease, jsonOrNull, nextStatus } from '../submission-change.js';
 import { POSTGRES_MIGRATIONS } from './postgres-migrations.js';
 import * as sql from './postgres-sql.js';
 
@@ -46,9 +58,11 @@ type EventRow = rows.EventRow<Date, Json>;
 type ApiKeyRow = rows.ApiKeyRow<Date>;
 type DocumentRow = rows.DocumentRow<Date>;
 type DeliveryRow = rows.DeliveryRow<Date, Json>;
+type JobRow = rows.JobRow<Date, Json>;
+type PauseRow = rows.PauseRow<Date>;
 
 // pg parses TIMESTAMPTZ into Date and JSONB into values already.
-const { toSummary, toRecord, toEvent, toApiKey, toDocument, toDelivery } = rowMappers<Date, Json>({ time: (value) => value, json: (value) => value });
+const { toSummary, toRecord, toEvent, toApiKey, toDocument, toDelivery, toJob, toClaimedJob, toPause } = rowMappers<Date, Json>({ time: (value) => value, json: (value) => value });
 
 export class PostgresStore implements Store {
   readonly kind = 'postgres';
@@ -97,7 +111,7 @@ export class PostgresStore implements Store {
   }
 
   async createSubmission(submission: NewSubmission): Promise<CreateSubmissionResult> {
-    const events = submission.events;
+    const events = chainEvents(submission.id, undefined, submission.events);
     const inserted = await this.#pool.query<SummaryRow>(sql.INSERT_SUBMISSION, [
       submission.id,
       submission.tenantId,
@@ -111,7 +125,8 @@ export class PostgresStore implements Store {
       events.map((event) => event.type),
       events.map((event) => event.at.toISOString()),
       events.map((event) => event.actor),
-      events.map((event) => JSON.stringify(event.data)),
+      events.map((event) => event.dataJson),
+      events.map((event) => event.hash),
     ]);
     const row = inserted.rows[0];
     if (row !== undefined) return { created: true, submission: { ...toSummary(row), requestHash: submission.requestHash, input: submission.input } };
@@ -143,6 +158,7 @@ export class PostgresStore implements Store {
       tenantId: query.tenantId,
       limit: query.limit + 1,
       ...(query.status !== undefined && { status: query.status }),
+      ...(query.requestId !== undefined && { requestId: query.requestId }),
       ...(query.since !== undefined && { sinceIso: query.since.toISOString() }),
       ...(query.cursor !== undefined && { beforeId: decodeCursor(query.cursor) }),
     });
@@ -156,36 +172,10 @@ export class PostgresStore implements Store {
     return result.rows.flatMap((row) => (row.seq === null ? [] : [toEvent(row)]));
   }
 
-  async listSubmissionsToBuild(limit: number): Promise<readonly SubmissionRecord[]> {
-    const result = await this.#pool.query<RecordRow>(sql.SELECT_SUBMISSIONS_TO_BUILD, [limit]);
-    return result.rows.map(toRecord);
-  }
-
-  recordDocument(document: DocumentRecord, event: NewEvent): Promise<boolean> {
-    return this.#transaction(async (client) => {
-      if (!(await transition(client, document.submissionId, 'received', 'built', event))) return false;
-      await client.query(sql.INSERT_DOCUMENT, [document.submissionId, document.type, document.volet, document.documentId, document.setId, document.versionNumber, document.xml, document.pdf, document.builtAt.toISOString()]);
-      return true;
-    });
-  }
-
-  recordBuildFailure(submissionId: string, event: NewEvent): Promise<boolean> {
-    return this.#transaction((client) => transition(client, submissionId, 'received', 'failed', event));
-  }
-
   async getDocument(tenantId: string, submissionId: string): Promise<DocumentRecord | undefined> {
     const result = await this.#pool.query<DocumentRow>(sql.SELECT_DOCUMENT, [tenantId, submissionId]);
     const row = result.rows[0];
     return row === undefined ? undefined : toDocument(row);
-  }
-
-  recordDelivery(delivery: DeliveryRecord, event: NewEvent): Promise<boolean> {
-    return this.#transaction(async (client) => {
-      if ((await client.query(sql.LOCK_SUBMISSION, [delivery.submissionId])).rowCount !== 1) return false;
-      await client.query(sql.UPSERT_DELIVERY, [delivery.submissionId, delivery.destination, delivery.status, delivery.reference, JSON.stringify(delivery.detail), delivery.updatedAt.toISOString()]);
-      await client.query(sql.APPEND_EVENT, [delivery.submissionId, event.type, event.at.toISOString(), event.actor, JSON.stringify(event.data)]);
-      return true;
-    });
   }
 
   async listDeliveries(tenantId: string, submissionId: string): Promise<readonly DeliveryRecord[] | undefined> {
@@ -195,6 +185,110 @@ export class PostgresStore implements Store {
 
   async findDeliveriesByReference(reference: string): Promise<readonly DeliveryRecord[]> {
     return (await this.#pool.query<DeliveryRow>(sql.SELECT_DELIVERIES_BY_REFERENCE, [reference])).rows.map(toDelivery);
+  }
+
+  async claimJobs(query: ClaimQuery): Promise<readonly ClaimedJob[]> {
+    assertClaim(query);
+    if (query.kinds.length === 0) return [];
+    const claimed = await this.#pool.query<JobRow>(sql.CLAIM_JOBS, [query.now.toISOString(), query.kinds, query.limit, query.owner, new Date(query.now.getTime() + query.leaseMs).toISOString()]);
+    if (claimed.rows.length === 0) return [];
+    // A second statement, outside the claim: the leases are taken, and a submission's row is never deleted.
+    const submissionIds = [...new Set(claimed.rows.map((job) => job.submission_id))];
+    const found = await this.#pool.query<RecordRow>(sql.SELECT_SUBMISSIONS_BY_IDS, [submissionIds]);
+    const submissions = new Map(found.rows.map((row) => [row.id, toRecord(row)]));
+    return claimed.rows
+      .sort((a, b) => a.run_at.getTime() - b.run_at.getTime() || Number(a.id) - Number(b.id))
+      .map((job) => {
+        const submission = submissions.get(job.submission_id);
+        if (submission === undefined) throw new Error(`job ${String(job.id)} has no submission`);
+        return toClaimedJob(job, submission);
+      });
+  }
+
+  applyChange(change: SubmissionChange): Promise<boolean> {
+    return this.#transaction(async (client) => {
+      // First, so that concurrent changes of one submission (and its event chain) take turns.
+      const locked = await client.query<{ status: string }>(sql.LOCK_SUBMISSION, [change.submissionId]);
+      const found = locked.rows[0];
+      if (found === undefined) return false;
+      const before = toSubmissionStatus(found.status);
+      if (change.expectStatus !== undefined && !change.expectStatus.includes(before)) return false;
+      const now = change.at.toISOString();
+      if (change.lease !== undefined) {
+        const release = jobRelease(change.lease.outcome);
+        const released = await client.query(sql.RELEASE_JOB, [
+          change.lease.jobId,
+          change.lease.owner,
+          release.state,
+          release.runAt === null ? null : release.runAt.toISOString(),
+          release.keepError,
+          jsonOrNull(release.lastError),
+          now,
+        ]);
+        // The first write: when it changes nothing, nothing at all has been written.
+        if (released.rowCount !== 1) return false;
+      }
+      const document = change.document;
+      if (document !== undefined) {
+        await client.query(sql.UPSERT_DOCUMENT, [document.submissionId, document.type, document.volet, document.documentId, document.setId, document.versionNumber, document.xml, document.pdf, document.builtAt.toISOString()]);
+      }
+      for (const delivery of change.deliveries ?? []) {
+        await client.query(sql.UPSERT_DELIVERY, [delivery.submissionId, delivery.destination, delivery.status, delivery.reference, JSON.stringify(delivery.detail), delivery.updatedAt.toISOString()]);
+      }
+      await appendEvents(client, change.submissionId, change.events);
+      const deliveryStatuses =
+        change.deriveStatus === true ? (await client.query<{ status: string }>(sql.SELECT_DELIVERY_STATUSES, [change.submissionId])).rows.map((row) => toDeliveryStatus(row.status)) : undefined;
+      const after = nextStatus(before, change, deliveryStatuses);
+      await client.query(sql.UPDATE_SUBMISSION, [after, now, change.submissionId]);
+      await insertJobs(client, change.submissionId, change.enqueue ?? [], change.at);
+      if (enteredTerminal(before, after)) await insertJobs(client, change.submissionId, change.onTerminal ?? [], change.at);
+      return true;
+    });
+  }
+
+  async listJobs(tenantId: string, submissionId: string): Promise<readonly JobRecord[] | undefined> {
+    if ((await this.#pool.query(sql.TENANT_SUBMISSION_EXISTS, [tenantId, submissionId])).rowCount !== 1) return undefined;
+    return (await this.#pool.query<JobRow>(sql.SELECT_JOBS, [submissionId])).rows.map((row) => toJob(row, tenantId));
+  }
+
+  async findSubmissionsToReplay(filter: ReplayFilter): Promise<readonly string[]> {
+    assertReplayLimit(filter.limit);
+    const query = sql.selectSubmissionsToReplay({
+      tenantId: filter.tenantId,
+      limit: filter.limit,
+      ...(filter.status !== undefined && { status: filter.status }),
+      ...(filter.since !== undefined && { sinceIso: filter.since.toISOString() }),
+      ...(filter.until !== undefined && { untilIso: filter.until.toISOString() }),
+      ...(filter.destination !== undefined && { destination: filter.destination }),
+      ...(filter.errorCode !== undefined && { errorCode: filter.errorCode }),
+    });
+    return (await this.#pool.query<{ id: string }>(query.text, query.values)).rows.map((row) => row.id);
+  }
+
+  async countJobs(now: Date): Promise<readonly { readonly kind: JobKind; readonly state: JobState; readonly count: number; readonly overdue: number }[]> {
+    const result = await this.#pool.query<{ kind: string; state: string; count: number; overdue: number }>(sql.COUNT_JOBS, [now.toISOString()]);
+    return result.rows.map((row) => ({ kind: toJobKind(row.kind), state: toJobState(row.state), count: row.count, overdue: row.overdue }));
+  }
+
+  async pauseJobs(pause: PauseRecord): Promise<void> {
+    await this.#pool.query(sql.INSERT_PAUSE, [pause.kind, pause.pausedAt.toISOString(), pause.pausedBy, pause.reason]);
+  }
+
+  async resumeJobs(kind: JobKind): Promise<boolean> {
+    return (await this.#pool.query(sql.DELETE_PAUSE, [kind])).rowCount === 1;
+  }
+
+  async listPauses(): Promise<readonly PauseRecord[]> {
+    return (await this.#pool.query<PauseRow>(sql.SELECT_PAUSES)).rows.map(toPause);
+  }
+
+  async listAuditEvents(after: { readonly submissionId: string; readonly seq: number } | undefined, limit: number): Promise<readonly SubmissionEvent[]> {
+    assertAuditPageLimit(limit);
+    const result =
+      after === undefined
+        ? await this.#pool.query<EventRow>(sql.SELECT_AUDIT_EVENTS_FIRST, [limit])
+        : await this.#pool.query<EventRow>(sql.SELECT_AUDIT_EVENTS_AFTER, [after.submissionId, after.seq, limit]);
+    return result.rows.map(toEvent);
   }
 
   async createApiKey(key: ApiKeyRecord): Promise<void> {
@@ -245,10 +339,23 @@ export class PostgresStore implements Store {
   }
 }
 
-/** Inside a transaction: moves the submission and appends the event, or does nothing and says so. */
-async function transition(client: pg.PoolClient, submissionId: string, from: SubmissionStatus, to: SubmissionStatus, event: NewEvent): Promise<boolean> {
-  const moved = await client.query(sql.TRANSITION_SUBMISSION, [to, event.at.toISOString(), submissionId, from]);
-  if (moved.rowCount !== 1) return false;
-  await client.query(sql.APPEND_EVENT, [submissionId, event.type, event.at.toISOString(), event.actor, JSON.stringify(event.data)]);
-  return true;
+/** Inside a transaction that locked the submission's row: appends the events after its last one, chained to it. */
+async function appendEvents(client: pg.PoolClient, submissionId: string, events: readonly NewEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  const last = (await client.query<{ seq: number; hash: string }>(sql.SELECT_LAST_EVENT, [submissionId])).rows[0];
+  const chained = chainEvents(submissionId, last, events);
+  await client.query(sql.INSERT_EVENTS, [
+    submissionId,
+    chained.map((event) => event.seq),
+    chained.map((event) => event.type),
+    chained.map((event) => event.at.toISOString()),
+    chained.map((event) => event.actor),
+    chained.map((event) => event.dataJson),
+    chained.map((event) => event.hash),
+  ]);
+}
+
+async function insertJobs(client: pg.PoolClient, submissionId: string, jobs: readonly NewJob[], at: Date): Promise<void> {
+  if (jobs.length === 0) return;
+  await client.query(sql.INSERT_JOBS, [submissionId, jobs.map((job) => job.kind), jobs.map((job) => job.runAt.toISOString()), at.toISOString()]);
 }

@@ -7,24 +7,34 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { SubmissionStatus } from '../../domain/submission.js';
+import type { DeliveryStatus, JobKind, SubmissionStatus } from '../../domain/submission.js';
+import { chainEvents } from '../audit-chain.js';
 import { assertPageLimit, decodeCursor, toPage } from '../pagination.js';
 import type {
   ApiKeyRecord,
+  ClaimQuery,
+  ClaimedJob,
   CreateSubmissionResult,
   DeliveryRecord,
   DocumentRecord,
+  JobRecord,
+  JobState,
   Json,
-  NewEvent,
   ListSubmissionsQuery,
+  NewEvent,
+  NewJob,
   NewSubmission,
+  PauseRecord,
+  ReplayFilter,
   Store,
+  SubmissionChange,
   SubmissionEvent,
   SubmissionPage,
   SubmissionRecord,
 } from '../store.js';
-import { rowMappers } from '../stored-values.js';
+import { rowMappers, toDeliveryStatus, toJobKind, toJobState, toSubmissionStatus } from '../stored-values.js';
 import type * as rows from '../stored-values.js';
+import { ANY_MSS_DESTINATION, assertAuditPageLimit, assertClaim, assertReplayLimit, enteredTerminal, jobRelease, jsonOrNull, nextStatus } from '../submission-change.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
 import * as sql from './sqlite-sql.js';
 
@@ -50,9 +60,14 @@ type EventRow = rows.EventRow<string, string>;
 type ApiKeyRow = rows.ApiKeyRow<string>;
 type DocumentRow = rows.DocumentRow<string>;
 type DeliveryRow = rows.DeliveryRow<string, string>;
+type JobRow = rows.JobRow<string, string>;
+type PauseRow = rows.PauseRow<string>;
 
 // SQLite keeps times as ISO-8601 text and JSON as text.
-const { toSummary, toRecord, toEvent, toApiKey, toDocument, toDelivery } = rowMappers<string, string>({ time: (value) => new Date(value), json: (value) => JSON.parse(value) as Json });
+const { toSummary, toRecord, toEvent, toApiKey, toDocument, toDelivery, toJob, toClaimedJob, toPause } = rowMappers<string, string>({
+  time: (value) => new Date(value),
+  json: (value) => JSON.parse(value) as Json,
+});
 
 interface SubmissionParams {
   id: string;
@@ -69,6 +84,7 @@ interface SubmissionParams {
 interface PageParams {
   tenantId: string;
   status?: string;
+  requestId?: string;
   since?: string;
   beforeId?: string;
   limit: number;
@@ -95,6 +111,41 @@ interface DeliveryParams {
   updatedAt: string;
 }
 
+interface ClaimParams {
+  now: string;
+  kinds: string;
+  limit: number;
+  owner: string;
+  leaseUntil: string;
+}
+
+interface ReleaseParams {
+  id: number;
+  owner: string;
+  state: JobState;
+  runAt: string | null;
+  keepError: 0 | 1;
+  lastError: string | null;
+  now: string;
+}
+
+interface ReplayParams {
+  tenantId: string;
+  status?: string;
+  since?: string;
+  until?: string;
+  destination?: string;
+  errorCode?: string;
+  limit: number;
+}
+
+interface PauseParams {
+  kind: string;
+  pausedAt: string;
+  pausedBy: string;
+  reason: string | null;
+}
+
 interface ApiKeyParams {
   id: string;
   tenantId: string;
@@ -109,20 +160,31 @@ interface ApiKeyParams {
 function prepareStatements(db: Database.Database) {
   return {
     insertSubmission: db.prepare<SubmissionParams, SummaryRow>(sql.INSERT_SUBMISSION),
-    insertEvent: db.prepare<[string, number, string, string, string, string]>(sql.INSERT_EVENT),
+    insertEvent: db.prepare<[string, number, string, string, string, string, string]>(sql.INSERT_EVENT),
+    selectLastEvent: db.prepare<[string], { seq: number; hash: string }>(sql.SELECT_LAST_EVENT),
     selectSubmission: db.prepare<[string, string], RecordRow>(sql.SELECT_SUBMISSION),
     selectByIdempotencyKey: db.prepare<[string, string], RecordRow>(sql.SELECT_SUBMISSION_BY_IDEMPOTENCY_KEY),
     selectEvents: db.prepare<[string, string], EventRow>(sql.SELECT_EVENTS),
-    selectToBuild: db.prepare<[number], RecordRow>(sql.SELECT_SUBMISSIONS_TO_BUILD),
-    transition: db.prepare<[string, string, string, string]>(sql.TRANSITION_SUBMISSION),
-    appendEvent: db.prepare<[string, string, string, string, string, string]>(sql.APPEND_EVENT),
-    insertDocument: db.prepare<DocumentParams>(sql.INSERT_DOCUMENT),
+    selectAuditEventsFirst: db.prepare<[number], EventRow>(sql.SELECT_AUDIT_EVENTS_FIRST),
+    selectAuditEventsAfter: db.prepare<[string, number, number], EventRow>(sql.SELECT_AUDIT_EVENTS_AFTER),
+    selectStatus: db.prepare<[string], { status: string }>(sql.SELECT_SUBMISSION_STATUS),
+    updateSubmission: db.prepare<[string, string, string]>(sql.UPDATE_SUBMISSION),
+    upsertDocument: db.prepare<DocumentParams>(sql.UPSERT_DOCUMENT),
     selectDocument: db.prepare<[string, string], DocumentRow>(sql.SELECT_DOCUMENT),
-    submissionExists: db.prepare<[string], { found: number }>(sql.SUBMISSION_EXISTS),
     tenantSubmissionExists: db.prepare<[string, string], { found: number }>(sql.TENANT_SUBMISSION_EXISTS),
     upsertDelivery: db.prepare<DeliveryParams>(sql.UPSERT_DELIVERY),
     selectDeliveries: db.prepare<[string], DeliveryRow>(sql.SELECT_DELIVERIES),
+    selectDeliveryStatuses: db.prepare<[string], string>(sql.SELECT_DELIVERY_STATUSES).pluck(),
     selectDeliveriesByReference: db.prepare<[string], DeliveryRow>(sql.SELECT_DELIVERIES_BY_REFERENCE),
+    insertJob: db.prepare<[string, string, string, string, string]>(sql.INSERT_JOB),
+    claimJobs: db.prepare<ClaimParams, JobRow>(sql.CLAIM_JOBS),
+    selectSubmissionsByIds: db.prepare<[string], RecordRow>(sql.SELECT_SUBMISSIONS_BY_IDS),
+    releaseJob: db.prepare<ReleaseParams>(sql.RELEASE_JOB),
+    selectJobs: db.prepare<[string], JobRow>(sql.SELECT_JOBS),
+    countJobs: db.prepare<{ now: string }, { kind: string; state: string; count: number; overdue: number }>(sql.COUNT_JOBS),
+    insertPause: db.prepare<PauseParams>(sql.INSERT_PAUSE),
+    deletePause: db.prepare<[string]>(sql.DELETE_PAUSE),
+    selectPauses: db.prepare<[], PauseRow>(sql.SELECT_PAUSES),
     insertApiKey: db.prepare<ApiKeyParams>(sql.INSERT_API_KEY),
     selectApiKey: db.prepare<[string], ApiKeyRow>(sql.SELECT_API_KEY),
     selectApiKeys: db.prepare<[], ApiKeyRow>(sql.SELECT_API_KEYS),
@@ -137,7 +199,10 @@ export class SqliteDatabase implements Store {
   readonly #db: Database.Database;
   #statements: Statements | undefined;
   readonly #pageStatements = new Map<string, Database.Statement<PageParams, SummaryRow>>();
+  readonly #replayStatements = new Map<string, Database.Statement<ReplayParams, string>>();
   readonly #createSubmission: Database.Transaction<(submission: NewSubmission) => CreateSubmissionResult>;
+  readonly #claimJobs: Database.Transaction<(query: ClaimQuery) => ClaimedJob[]>;
+  readonly #applyChange: Database.Transaction<(change: SubmissionChange) => boolean>;
 
   constructor(options: SqliteDatabaseOptions) {
     if (options.path === '') throw new RangeError('the SQLite database path is empty');
@@ -145,6 +210,8 @@ export class SqliteDatabase implements Store {
     this.#db = new Database(options.path);
     this.#db.exec(sql.CONNECTION_PRAGMAS);
     this.#createSubmission = this.#db.transaction((submission) => this.#insertSubmission(submission));
+    this.#claimJobs = this.#db.transaction((query) => this.#claim(query));
+    this.#applyChange = this.#db.transaction((change) => this.#apply(change));
   }
 
   migrate(): Promise<void> {
@@ -234,6 +301,7 @@ export class SqliteDatabase implements Store {
       assertPageLimit(query.limit);
       const params: PageParams = { tenantId: query.tenantId, limit: query.limit + 1 };
       if (query.status !== undefined) params.status = query.status;
+      if (query.requestId !== undefined) params.requestId = query.requestId;
       if (query.since !== undefined) params.since = query.since.toISOString();
       if (query.cursor !== undefined) params.beforeId = decodeCursor(query.cursor);
       const rows = this.#pageStatement(params).all(params);
@@ -249,44 +317,11 @@ export class SqliteDatabase implements Store {
     });
   }
 
-  listSubmissionsToBuild(limit: number): Promise<readonly SubmissionRecord[]> {
-    return settle(() => this.#sql.selectToBuild.all(limit).map(toRecord));
-  }
-
-  recordDocument(document: DocumentRecord, event: NewEvent): Promise<boolean> {
-    return settle(() =>
-      this.#db
-        .transaction(() => {
-          if (!this.#transition(document.submissionId, 'received', 'built', event)) return false;
-          this.#sql.insertDocument.run({ ...document, xml: Buffer.from(document.xml), pdf: document.pdf === null ? null : Buffer.from(document.pdf), builtAt: document.builtAt.toISOString() });
-          return true;
-        })
-        .immediate(),
-    );
-  }
-
-  recordBuildFailure(submissionId: string, event: NewEvent): Promise<boolean> {
-    return settle(() => this.#db.transaction(() => this.#transition(submissionId, 'received', 'failed', event)).immediate());
-  }
-
   getDocument(tenantId: string, submissionId: string): Promise<DocumentRecord | undefined> {
     return settle(() => {
       const row = this.#sql.selectDocument.get(tenantId, submissionId);
       return row === undefined ? undefined : toDocument(row);
     });
-  }
-
-  recordDelivery(delivery: DeliveryRecord, event: NewEvent): Promise<boolean> {
-    return settle(() =>
-      this.#db
-        .transaction(() => {
-          if (this.#sql.submissionExists.get(delivery.submissionId) === undefined) return false;
-          this.#sql.upsertDelivery.run({ ...delivery, detail: JSON.stringify(delivery.detail), updatedAt: delivery.updatedAt.toISOString() });
-          this.#sql.appendEvent.run(delivery.submissionId, event.type, event.at.toISOString(), event.actor, JSON.stringify(event.data), delivery.submissionId);
-          return true;
-        })
-        .immediate(),
-    );
   }
 
   listDeliveries(tenantId: string, submissionId: string): Promise<readonly DeliveryRecord[] | undefined> {
@@ -297,11 +332,127 @@ export class SqliteDatabase implements Store {
     return settle(() => this.#sql.selectDeliveriesByReference.all(reference).map(toDelivery));
   }
 
-  /** Inside a transaction: moves the submission and appends the event, or does nothing and says so. */
-  #transition(submissionId: string, from: SubmissionStatus, to: SubmissionStatus, event: NewEvent): boolean {
-    if (this.#sql.transition.run(to, event.at.toISOString(), submissionId, from).changes !== 1) return false;
-    this.#sql.appendEvent.run(submissionId, event.type, event.at.toISOString(), event.actor, JSON.stringify(event.data), submissionId);
+  claimJobs(query: ClaimQuery): Promise<readonly ClaimedJob[]> {
+    return settle(() => this.#claimJobs.immediate(query));
+  }
+
+  applyChange(change: SubmissionChange): Promise<boolean> {
+    return settle(() => this.#applyChange.immediate(change));
+  }
+
+  listJobs(tenantId: string, submissionId: string): Promise<readonly JobRecord[] | undefined> {
+    return settle(() => (this.#sql.tenantSubmissionExists.get(tenantId, submissionId) === undefined ? undefined : this.#sql.selectJobs.all(submissionId).map((row) => toJob(row, tenantId))));
+  }
+
+  findSubmissionsToReplay(filter: ReplayFilter): Promise<readonly string[]> {
+    return settle(() => {
+      assertReplayLimit(filter.limit);
+      const params: ReplayParams = { tenantId: filter.tenantId, limit: filter.limit };
+      if (filter.status !== undefined) params.status = filter.status;
+      if (filter.since !== undefined) params.since = filter.since.toISOString();
+      if (filter.until !== undefined) params.until = filter.until.toISOString();
+      if (filter.destination !== undefined && filter.destination !== ANY_MSS_DESTINATION) params.destination = filter.destination;
+      if (filter.errorCode !== undefined) params.errorCode = filter.errorCode;
+      return this.#replayStatement(filter, params).all(params);
+    });
+  }
+
+  countJobs(now: Date): Promise<readonly { readonly kind: JobKind; readonly state: JobState; readonly count: number; readonly overdue: number }[]> {
+    return settle(() => this.#sql.countJobs.all({ now: now.toISOString() }).map((row) => ({ kind: toJobKind(row.kind), state: toJobState(row.state), count: row.count, overdue: row.overdue })));
+  }
+
+  pauseJobs(pause: PauseRecord): Promise<void> {
+    return settle(() => {
+      this.#sql.insertPause.run({ kind: pause.kind, pausedAt: pause.pausedAt.toISOString(), pausedBy: pause.pausedBy, reason: pause.reason });
+    });
+  }
+
+  resumeJobs(kind: JobKind): Promise<boolean> {
+    return settle(() => this.#sql.deletePause.run(kind).changes === 1);
+  }
+
+  listPauses(): Promise<readonly PauseRecord[]> {
+    return settle(() => this.#sql.selectPauses.all().map(toPause));
+  }
+
+  listAuditEvents(after: { readonly submissionId: string; readonly seq: number } | undefined, limit: number): Promise<readonly SubmissionEvent[]> {
+    return settle(() => {
+      assertAuditPageLimit(limit);
+      const rows = after === undefined ? this.#sql.selectAuditEventsFirst.all(limit) : this.#sql.selectAuditEventsAfter.all(after.submissionId, after.seq, limit);
+      return rows.map(toEvent);
+    });
+  }
+
+  /** Runs inside the #claimJobs IMMEDIATE transaction. */
+  #claim(query: ClaimQuery): ClaimedJob[] {
+    assertClaim(query);
+    if (query.kinds.length === 0) return [];
+    const jobs = this.#sql.claimJobs.all({
+      now: query.now.toISOString(),
+      kinds: JSON.stringify(query.kinds),
+      limit: query.limit,
+      owner: query.owner,
+      leaseUntil: new Date(query.now.getTime() + query.leaseMs).toISOString(),
+    });
+    if (jobs.length === 0) return [];
+    const submissionIds = [...new Set(jobs.map((job) => job.submission_id))];
+    const submissions = new Map(this.#sql.selectSubmissionsByIds.all(JSON.stringify(submissionIds)).map((row) => [row.id, toRecord(row)]));
+    return jobs
+      .sort((a, b) => (a.run_at < b.run_at ? -1 : a.run_at > b.run_at ? 1 : Number(a.id) - Number(b.id)))
+      .map((job) => {
+        const submission = submissions.get(job.submission_id);
+        if (submission === undefined) throw new Error(`job ${String(job.id)} has no submission`);
+        return toClaimedJob(job, submission);
+      });
+  }
+
+  /** Runs inside the #applyChange IMMEDIATE transaction: a throw rolls everything back. */
+  #apply(change: SubmissionChange): boolean {
+    const found = this.#sql.selectStatus.get(change.submissionId);
+    if (found === undefined) return false;
+    const before = toSubmissionStatus(found.status);
+    if (change.expectStatus !== undefined && !change.expectStatus.includes(before)) return false;
+    const now = change.at.toISOString();
+    if (change.lease !== undefined) {
+      const release = jobRelease(change.lease.outcome);
+      const released = this.#sql.releaseJob.run({
+        id: change.lease.jobId,
+        owner: change.lease.owner,
+        state: release.state,
+        runAt: release.runAt === null ? null : release.runAt.toISOString(),
+        keepError: release.keepError ? 1 : 0,
+        lastError: jsonOrNull(release.lastError),
+        now,
+      });
+      // The first write: when it changes nothing, nothing at all has been written.
+      if (released.changes !== 1) return false;
+    }
+    if (change.document !== undefined) {
+      const document = change.document;
+      this.#sql.upsertDocument.run({ ...document, xml: Buffer.from(document.xml), pdf: document.pdf === null ? null : Buffer.from(document.pdf), builtAt: document.builtAt.toISOString() });
+    }
+    for (const delivery of change.deliveries ?? []) {
+      this.#sql.upsertDelivery.run({ ...delivery, detail: JSON.stringify(delivery.detail), updatedAt: delivery.updatedAt.toISOString() });
+    }
+    this.#appendEvents(change.submissionId, change.events);
+    const deliveryStatuses: DeliveryStatus[] | undefined = change.deriveStatus === true ? this.#sql.selectDeliveryStatuses.all(change.submissionId).map(toDeliveryStatus) : undefined;
+    const after = nextStatus(before, change, deliveryStatuses);
+    this.#sql.updateSubmission.run(after, now, change.submissionId);
+    this.#insertJobs(change.submissionId, change.enqueue ?? [], change.at);
+    if (enteredTerminal(before, after)) this.#insertJobs(change.submissionId, change.onTerminal ?? [], change.at);
     return true;
+  }
+
+  /** Inside a transaction: appends the events after the submission's last one, chained to it. */
+  #appendEvents(submissionId: string, events: readonly NewEvent[]): void {
+    if (events.length === 0) return;
+    for (const event of chainEvents(submissionId, this.#sql.selectLastEvent.get(submissionId), events)) {
+      this.#sql.insertEvent.run(submissionId, event.seq, event.type, event.at.toISOString(), event.actor, event.dataJson, event.hash);
+    }
+  }
+
+  #insertJobs(submissionId: string, jobs: readonly NewJob[], at: Date): void {
+    for (const job of jobs) this.#sql.insertJob.run(submissionId, job.kind, job.runAt.toISOString(), at.toISOString(), at.toISOString());
   }
 
   createApiKey(key: ApiKeyRecord): Promise<void> {
@@ -341,6 +492,7 @@ export class SqliteDatabase implements Store {
   #pageStatement(params: PageParams): Database.Statement<PageParams, SummaryRow> {
     const filters = {
       status: params.status !== undefined,
+      requestId: params.requestId !== undefined,
       since: params.since !== undefined,
       cursor: params.beforeId !== undefined,
     };
@@ -349,6 +501,23 @@ export class SqliteDatabase implements Store {
     if (statement === undefined) {
       statement = this.#db.prepare<PageParams, SummaryRow>(sql.selectSubmissionPage(filters));
       this.#pageStatements.set(key, statement);
+    }
+    return statement;
+  }
+
+  #replayStatement(filter: ReplayFilter, params: ReplayParams): Database.Statement<ReplayParams, string> {
+    const filters: sql.ReplayFilters = {
+      status: params.status !== undefined,
+      since: params.since !== undefined,
+      until: params.until !== undefined,
+      ...(filter.destination !== undefined && { destination: filter.destination === ANY_MSS_DESTINATION ? 'mss' : 'exact' }),
+      errorCode: params.errorCode !== undefined,
+    };
+    const key = JSON.stringify(filters);
+    let statement = this.#replayStatements.get(key);
+    if (statement === undefined) {
+      statement = this.#db.prepare<ReplayParams, string>(sql.selectSubmissionsToReplay(filters)).pluck();
+      this.#replayStatements.set(key, statement);
     }
     return statement;
   }
@@ -367,16 +536,9 @@ export class SqliteDatabase implements Store {
       createdAt: submission.createdAt.toISOString(),
     });
     if (row !== undefined) {
-      submission.events.forEach((event, index) => {
-        this.#sql.insertEvent.run(
-          submission.id,
-          index + 1,
-          event.type,
-          event.at.toISOString(),
-          event.actor,
-          JSON.stringify(event.data),
-        );
-      });
+      this.#appendEvents(submission.id, submission.events);
+      // The outbox: the submission is never without the job that moves it on.
+      this.#insertJobs(submission.id, [{ kind: 'build', runAt: submission.createdAt }], submission.createdAt);
       // The input is not read back: the caller holds it (it can be hundreds of kilobytes).
       return { created: true, submission: { ...toSummary(row), requestHash: submission.requestHash, input: submission.input } };
     }

@@ -5,15 +5,22 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../../support/start-worker.js';
+import type { JobKind } from '../../domain/submission.js';
 import type {
   ApiKeyRecord,
+  ClaimQuery,
+  ClaimedJob,
   CreateSubmissionResult,
   DeliveryRecord,
   DocumentRecord,
+  JobRecord,
+  JobState,
   ListSubmissionsQuery,
-  NewEvent,
   NewSubmission,
+  PauseRecord,
+  ReplayFilter,
   Store,
+  SubmissionChange,
   SubmissionEvent,
   SubmissionPage,
   SubmissionRecord,
@@ -106,25 +113,9 @@ export class SqliteStore implements Store {
     return this.#call('listEvents', tenantId, submissionId);
   }
 
-  listSubmissionsToBuild(limit: number): Promise<readonly SubmissionRecord[]> {
-    return this.#call('listSubmissionsToBuild', limit);
-  }
-
-  recordDocument(document: DocumentRecord, event: NewEvent): Promise<boolean> {
-    return this.#call('recordDocument', document, event);
-  }
-
-  recordBuildFailure(submissionId: string, event: NewEvent): Promise<boolean> {
-    return this.#call('recordBuildFailure', submissionId, event);
-  }
-
   async getDocument(tenantId: string, submissionId: string): Promise<DocumentRecord | undefined> {
     const document = await this.#call<DocumentRecord | undefined>('getDocument', tenantId, submissionId);
     return document === undefined ? undefined : { ...document, xml: asBuffer(document.xml), pdf: document.pdf === null ? null : asBuffer(document.pdf) };
-  }
-
-  recordDelivery(delivery: DeliveryRecord, event: NewEvent): Promise<boolean> {
-    return this.#call('recordDelivery', delivery, event);
   }
 
   listDeliveries(tenantId: string, submissionId: string): Promise<readonly DeliveryRecord[] | undefined> {
@@ -133,6 +124,42 @@ export class SqliteStore implements Store {
 
   findDeliveriesByReference(reference: string): Promise<readonly DeliveryRecord[]> {
     return this.#call('findDeliveriesByReference', reference);
+  }
+
+  claimJobs(query: ClaimQuery): Promise<readonly ClaimedJob[]> {
+    return this.#call('claimJobs', query);
+  }
+
+  applyChange(change: SubmissionChange): Promise<boolean> {
+    return this.#call('applyChange', change);
+  }
+
+  listJobs(tenantId: string, submissionId: string): Promise<readonly JobRecord[] | undefined> {
+    return this.#call('listJobs', tenantId, submissionId);
+  }
+
+  findSubmissionsToReplay(filter: ReplayFilter): Promise<readonly string[]> {
+    return this.#call('findSubmissionsToReplay', filter);
+  }
+
+  countJobs(now: Date): Promise<readonly { readonly kind: JobKind; readonly state: JobState; readonly count: number; readonly overdue: number }[]> {
+    return this.#call('countJobs', now);
+  }
+
+  pauseJobs(pause: PauseRecord): Promise<void> {
+    return this.#call('pauseJobs', pause);
+  }
+
+  resumeJobs(kind: JobKind): Promise<boolean> {
+    return this.#call('resumeJobs', kind);
+  }
+
+  listPauses(): Promise<readonly PauseRecord[]> {
+    return this.#call('listPauses');
+  }
+
+  listAuditEvents(after: { readonly submissionId: string; readonly seq: number } | undefined, limit: number): Promise<readonly SubmissionEvent[]> {
+    return this.#call('listAuditEvents', after, limit);
   }
 
   createApiKey(key: ApiKeyRecord): Promise<void> {
