@@ -38,6 +38,9 @@ export interface Config {
   readonly signing: SigningConfig;
   readonly dmp: DmpConfig;
   readonly mss: MssConfig;
+  readonly pipeline: PipelineConfig;
+  /** Per tenant, where terminal states are told (POST, signed with an HMAC). */
+  readonly webhooks: readonly WebhookConfig[];
   /** Development mode: creates and prints an API key for the sandbox tenant. Never in production. */
   readonly dev: boolean;
   readonly dataDir: string;
@@ -124,6 +127,32 @@ export interface MssConfig {
   readonly headers: Readonly<Record<string, string>>;
 }
 
+/** How the delivery pipeline claims, retries and protects its partners (src/pipeline). */
+export interface PipelineConfig {
+  /** Jobs run at once by this process. */
+  readonly concurrency: number;
+  /** Pause between two looks at the queue when it was empty (a new report wakes the worker at once). */
+  readonly pollMs: number;
+  /**
+   * How long a claimed job is this process's: after that, another process may take it over (it
+   * then checks with the DMP before filing again). Keep it above the partners' time-outs.
+   */
+  readonly leaseMs: number;
+  readonly retry: { readonly baseMs: number; readonly maxDelayMs: number; readonly maxAttempts: number; readonly maxAgeMs: number };
+  /** Consecutive retryable failures of one kind that open its circuit, and how long it stays open. */
+  readonly breaker: { readonly failureThreshold: number; readonly cooldownMs: number };
+  /** How often the application mailbox is read for acknowledgements. */
+  readonly acknowledgementPollMs: number;
+}
+
+export interface WebhookConfig {
+  readonly tenantId: string;
+  /** https:// (http:// only on loopback, for development). */
+  readonly url: string;
+  /** The shared HMAC secret, read from this file at start. */
+  readonly secretFile: string;
+}
+
 export const DEFAULTS = {
   host: '127.0.0.1',
   port: 8080,
@@ -149,6 +178,16 @@ export const DEFAULTS = {
   dmpSourceId: '2.999.1.2',
   mssConnectTimeoutMs: 10_000,
   mssResponseTimeoutMs: 60_000,
+  workerConcurrency: 8,
+  workerPollMs: 200,
+  workerLeaseMs: 120_000,
+  retryBaseMs: 2_000,
+  retryMaxDelayMs: 600_000,
+  retryMaxAttempts: 10,
+  retryMaxAgeSeconds: 86_400,
+  breakerThreshold: 5,
+  breakerCooldownMs: 30_000,
+  acknowledgementPollMs: 5_000,
 } as const;
 
 /**
@@ -230,6 +269,16 @@ export const ENVIRONMENT = {
   PASSERELLE_MSS_RESPONSE_TIMEOUT_MS: 'mss.responseTimeoutMs',
   PASSERELLE_MSS_ATTACH_PDF: 'mss.attachPdf',
   PASSERELLE_MSS_REQUEST_ACKNOWLEDGEMENT: 'mss.requestAcknowledgement',
+  PASSERELLE_WORKER_CONCURRENCY: 'pipeline.concurrency',
+  PASSERELLE_WORKER_POLL_MS: 'pipeline.pollMs',
+  PASSERELLE_WORKER_LEASE_MS: 'pipeline.leaseMs',
+  PASSERELLE_RETRY_BASE_MS: 'pipeline.retry.baseMs',
+  PASSERELLE_RETRY_MAX_DELAY_MS: 'pipeline.retry.maxDelayMs',
+  PASSERELLE_RETRY_MAX_ATTEMPTS: 'pipeline.retry.maxAttempts',
+  PASSERELLE_RETRY_MAX_AGE_SECONDS: 'pipeline.retry.maxAgeSeconds',
+  PASSERELLE_BREAKER_THRESHOLD: 'pipeline.breaker.failureThreshold',
+  PASSERELLE_BREAKER_COOLDOWN_MS: 'pipeline.breaker.cooldownMs',
+  PASSERELLE_ACK_POLL_MS: 'pipeline.acknowledgementPollMs',
 } as const;
 
 function isTimeZone(name: string): boolean {
@@ -304,6 +353,8 @@ export function loadConfig(env: Source = process.env, options: LoadOptions = {})
     signing: signingConfig(reader, problems),
     dmp: dmpConfig(reader, file, problems),
     mss: mssConfig(reader, file, problems),
+    pipeline: pipelineConfig(reader, problems),
+    webhooks: webhooksConfig(file.webhooks, problems),
     dev: options.overrides?.dev ?? false,
     dataDir: reader.string('PASSERELLE_DATA_DIR', ['dataDir']) ?? DEFAULTS.dataDir,
   };
@@ -415,6 +466,55 @@ function mssConfig(reader: Reader, file: Obj, problems: Violation[]): MssConfig 
     requestAcknowledgement: reader.boolean('PASSERELLE_MSS_REQUEST_ACKNOWLEDGEMENT', ['mss', 'requestAcknowledgement'], true),
     headers,
   };
+}
+
+function pipelineConfig(reader: Reader, problems: Violation[]): PipelineConfig {
+  const leaseMs = reader.integer('PASSERELLE_WORKER_LEASE_MS', ['pipeline', 'leaseMs'], DEFAULTS.workerLeaseMs, 1_000, 3_600_000);
+  const retry = {
+    baseMs: reader.integer('PASSERELLE_RETRY_BASE_MS', ['pipeline', 'retry', 'baseMs'], DEFAULTS.retryBaseMs, 10, 3_600_000),
+    maxDelayMs: reader.integer('PASSERELLE_RETRY_MAX_DELAY_MS', ['pipeline', 'retry', 'maxDelayMs'], DEFAULTS.retryMaxDelayMs, 10, 86_400_000),
+    maxAttempts: reader.integer('PASSERELLE_RETRY_MAX_ATTEMPTS', ['pipeline', 'retry', 'maxAttempts'], DEFAULTS.retryMaxAttempts, 1, 1_000),
+    maxAgeMs: 1000 * reader.integer('PASSERELLE_RETRY_MAX_AGE_SECONDS', ['pipeline', 'retry', 'maxAgeSeconds'], DEFAULTS.retryMaxAgeSeconds, 1, 30 * 86_400),
+  };
+  if (retry.maxDelayMs < retry.baseMs) problems.push({ pointer: '/pipeline/retry/maxDelayMs', rule: 'CONFIG_RETRY_DELAYS', message: 'the longest delay between attempts cannot be shorter than the first one' });
+  return {
+    concurrency: reader.integer('PASSERELLE_WORKER_CONCURRENCY', ['pipeline', 'concurrency'], DEFAULTS.workerConcurrency, 1, 256),
+    pollMs: reader.integer('PASSERELLE_WORKER_POLL_MS', ['pipeline', 'pollMs'], DEFAULTS.workerPollMs, 10, 60_000),
+    leaseMs,
+    retry,
+    breaker: {
+      failureThreshold: reader.integer('PASSERELLE_BREAKER_THRESHOLD', ['pipeline', 'breaker', 'failureThreshold'], DEFAULTS.breakerThreshold, 1, 1_000),
+      cooldownMs: reader.integer('PASSERELLE_BREAKER_COOLDOWN_MS', ['pipeline', 'breaker', 'cooldownMs'], DEFAULTS.breakerCooldownMs, 10, 3_600_000),
+    },
+    acknowledgementPollMs: reader.integer('PASSERELLE_ACK_POLL_MS', ['pipeline', 'acknowledgementPollMs'], DEFAULTS.acknowledgementPollMs, 100, 3_600_000),
+  };
+}
+
+const TENANT = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+function webhooksConfig(value: unknown, problems: Violation[]): WebhookConfig[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) {
+    problems.push({ pointer: '/webhooks', rule: 'CONFIG_TYPE', message: 'must be an array of { tenantId, url, secretFile }' });
+    return [];
+  }
+  const webhooks: WebhookConfig[] = [];
+  const tenants = new Set<string>();
+  value.forEach((entry: unknown, i) => {
+    const at = `/webhooks/${String(i)}`;
+    const o = (typeof entry === 'object' && entry !== null ? entry : {}) as Obj;
+    const { tenantId, url, secretFile } = o;
+    const before = problems.length;
+    if (typeof tenantId !== 'string' || !TENANT.test(tenantId)) problems.push({ pointer: `${at}/tenantId`, rule: 'CONFIG_WEBHOOK_TENANT', message: 'must be a tenant id' });
+    else if (tenants.has(tenantId)) problems.push({ pointer: `${at}/tenantId`, rule: 'CONFIG_WEBHOOK_TENANT', message: 'a tenant has one webhook' });
+    // Plain HTTP would hand the signature and the statuses to anyone on the path: loopback only.
+    if (typeof url !== 'string' || !/^(https:\/\/[^\s/]+|http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?)(\/\S*)?$/.test(url)) problems.push({ pointer: `${at}/url`, rule: 'CONFIG_WEBHOOK_URL', message: 'must be an https:// URL (http:// only on loopback)' });
+    if (typeof secretFile !== 'string' || secretFile === '') problems.push({ pointer: `${at}/secretFile`, rule: 'CONFIG_WEBHOOK_SECRET', message: 'must name the file holding the HMAC secret' });
+    if (problems.length > before) return;
+    tenants.add(tenantId as string);
+    webhooks.push({ tenantId: tenantId as string, url: url as string, secretFile: secretFile as string });
+  });
+  return webhooks;
 }
 
 function configuredCode(value: unknown, pointer: string, problems: Violation[]): ConfiguredCode | undefined {

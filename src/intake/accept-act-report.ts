@@ -33,7 +33,13 @@ export interface AcceptResult {
 export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7E]{1,255}$/;
 
 export class ActReportIntake {
-  constructor(private readonly store: Store, private readonly validator: ActReportValidator, private readonly clock: () => Date = () => new Date()) {}
+  constructor(
+    private readonly store: Store,
+    private readonly validator: ActReportValidator,
+    /** Told of each new submission: its build job is in the queue (the worker need not wait for its next poll). */
+    private readonly onCreated: () => void = () => undefined,
+    private readonly clock: () => Date = () => new Date(),
+  ) {}
 
   async accept(request: AcceptRequest): Promise<AcceptResult> {
     const { principal, idempotencyKey } = request;
@@ -66,6 +72,7 @@ export class ActReportIntake {
         { type: 'validated', at: now, actor: 'gateway', data: { schema: 'act-report:1', actType: report.act.type, actCode: report.act.code } },
       ],
     });
+    if (created.created) this.onCreated();
     // A concurrent request with the same key may have won the race: treat it like a replay.
     return created.created ? { submission: created.submission, created: true } : this.replayed(created.submission, requestHash);
   }

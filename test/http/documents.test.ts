@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { CDA_TEMPLATES_DIR, loadCdaTemplates } from '../../src/cda/templates.js';
 import { DEFAULT_NGAP_ACT_CODES } from '../../src/domain/act.js';
-import { BuildStep } from '../../src/pipeline/build-step.js';
+import { loadConfig } from '../../src/config/config.js';
+import { BuildStep } from '../../src/pipeline/steps/build.js';
+import { Worker } from '../../src/pipeline/worker.js';
 import { openStore } from '../../src/store/open-store.js';
 import { createLogger } from '../../src/support/logger.js';
 import { newId } from '../../src/support/new-id.js';
@@ -97,13 +99,16 @@ describe('the build step', function () {
       const id = newId('sub');
       const at = new Date();
       await store.createSubmission({ id, tenantId: 't', idempotencyKey: null, requestHash: 'h', requestId: 'r', actType: 'TELEEXPERTISE', input: fixture('teleexpertise'), createdAt: at, events: [{ type: 'received', at, actor: 'test', data: {} }] });
-      const step = new BuildStep({ store, logger: createLogger('silent'), factory: { templates: loadCdaTemplates(join(dir, 'templates')), actCodes: DEFAULT_NGAP_ACT_CODES, timeZone: 'Europe/Paris', textBodyAs: 'pdf' } });
+      const build = new BuildStep({ store, dmp: false, factory: { templates: loadCdaTemplates(join(dir, 'templates')), actCodes: DEFAULT_NGAP_ACT_CODES, timeZone: 'Europe/Paris', textBodyAs: 'pdf' } });
+      const step = new Worker({ store, steps: [build], config: loadConfig({}).pipeline, logger: createLogger('silent') });
       expect(await step.runOnce()).to.equal(1);
       expect((await store.getSubmission('t', id))?.status).to.equal('failed');
       const failure = (await store.listEvents('t', id))?.at(-1);
       expect(failure?.type).to.equal('build-failed');
       expect(JSON.stringify(failure?.data)).to.contain('document-invalid').and.contain('CISIS-HDR-TEMPLATE-CISIS');
+      // The failure is final: its job is in the dead letter, not waiting for another attempt.
       expect(await step.runOnce()).to.equal(0);
+      expect((await store.listJobs('t', id))?.map((j) => [j.kind, j.state, j.attempts])).to.deep.equal([['build', 'dead', 1]]);
     } finally {
       await store.close();
       rmSync(dir, { recursive: true, force: true });

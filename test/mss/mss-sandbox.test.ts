@@ -13,13 +13,13 @@ import { startConfiguredMssSandbox, type ConfiguredMssSandbox } from '../../src/
 import { loadConfig } from '../../src/config/config.js';
 import type { ActReport } from '../../src/domain/act-report.js';
 import type { PasserelleError } from '../../src/domain/errors.js';
-import { recordMssAcknowledgements, recordMssSent } from '../../src/pipeline/mss-deliveries.js';
+import { recordMssAcknowledgements } from '../../src/pipeline/acknowledgements.js';
 import { DEBIAN_DOVECOT_BINARY } from '../../src/sim/mss/dovecot.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/store.js';
 import { newId } from '../../src/support/new-id.js';
 import { configuredMssClient } from '../../src/transports/mss/configured-mss-client.js';
-import { MssClient, type RecipientAcknowledgement } from '../../src/transports/mss/mss-client.js';
+import { MssClient, type MssSendOutcome, type RecipientAcknowledgement } from '../../src/transports/mss/mss-client.js';
 import { TransportError } from '../../src/transports/soap/transport-error.js';
 import { readXdmZip } from '../../src/xdm/read-xdm.js';
 import { submitObjectsRequestXml } from '../../src/xds/ebrim.js';
@@ -87,6 +87,17 @@ describe('sending a report by MSSanté through the sandbox (TLS, real SMTP and I
   }
 
   /** Reads the mailbox until `count` acknowledgements of `messageId` are there. */
+  /** What the pipeline's MSSanté step records of a message SMTP took: each recipient sent, under the Message-ID. */
+  async function recordSent(id: string, outcome: MssSendOutcome): Promise<void> {
+    const at = new Date();
+    await store.applyChange({
+      submissionId: id,
+      at,
+      deliveries: outcome.recipients.map((r) => ({ submissionId: id, destination: r.destination, status: r.status, reference: outcome.messageId, detail: { role: r.role }, updatedAt: at })),
+      events: outcome.recipients.map((r) => ({ type: 'sent', at, actor: 'test', data: { destination: r.destination, reference: outcome.messageId } })),
+    });
+  }
+
   async function acknowledgementsOf(messageId: string, count: number): Promise<RecipientAcknowledgement[]> {
     const found: RecipientAcknowledgement[] = [];
     for (let attempt = 0; attempt < 50 && found.length < count; attempt++) {
@@ -103,7 +114,7 @@ describe('sending a report by MSSanté through the sandbox (TLS, real SMTP and I
     const id = await submission();
     const outcome = await client.send({ submissionId: id, report: report(), cda: built.xml, ...(built.pdf === undefined ? {} : { pdf: Buffer.from(built.pdf) }) });
     expect(outcome.recipients.map((r) => [r.address, r.status])).to.deep.equal([[PHYSICIAN, 'sent'], [COLLEAGUE, 'sent']]);
-    await recordMssSent(store, id, outcome, new Date());
+    await recordSent(id, outcome);
 
     // What the recipients' servers received, read by a standard MIME parser.
     const mail = sandbox.smtp.received().find((m) => m.messageId === outcome.messageId);
@@ -146,7 +157,7 @@ describe('sending a report by MSSanté through the sandbox (TLS, real SMTP and I
     sandbox.smtp.mdn = 'error';
     const id = await submission();
     const outcome = await client.send({ submissionId: id, report: report(), cda: (await build(report(), 'tlm-cr')).xml });
-    await recordMssSent(store, id, outcome, new Date());
+    await recordSent(id, outcome);
     const acks = await acknowledgementsOf(outcome.messageId, 2);
     expect(acks.every((a) => a.outcome === 'failed' && a.code === 'ERR_INTEGRATION')).to.equal(true);
     await recordMssAcknowledgements(store, acks, new Date());

@@ -162,6 +162,26 @@ export class DmpClient {
     return { response, verdict: classifyRegistryResponse(response), documentEntry: entry, submissionSet: signed.submissionSet, ...(replaced === undefined ? {} : { replacedEntryUUID: replaced.entryUUID }) };
   }
 
+  /**
+   * The DMP's entry for this very document, when its registry already holds it: found by ITI-18
+   * GetDocuments on the CDA's uniqueId and compared by hash and size, so that a second attempt
+   * after a lost answer (or the DMP's XDSDuplicateUniqueIdInRegistry) counts as filed only when
+   * what is registered is what would have been sent. Undefined when the DMP does not have it.
+   */
+  async registeredEntry(cda: Buffer): Promise<DocumentEntry | undefined> {
+    const { entry } = this.prepare(cda, undefined, this.clock());
+    const result = await this.getDocuments([entry.uniqueId], entry.patientId);
+    if (result.verdict.outcome !== 'success') {
+      throw new PasserelleError(result.verdict.outcome === 'retryable' ? 'partner-unavailable' : 'partner-rejected', `the DMP did not answer the query for ${entry.uniqueId}: ${result.verdict.errorCode ?? result.status}`);
+    }
+    const registered = result.documentEntries.find((e) => e.uniqueId === entry.uniqueId);
+    if (registered === undefined) return undefined;
+    if (registered.hash !== undefined && registered.hash.toLowerCase() !== entry.hash?.toLowerCase()) {
+      throw new PasserelleError('partner-rejected', `the DMP holds another document under the uniqueId ${entry.uniqueId} (its hash differs)`);
+    }
+    return registered;
+  }
+
   /** TD0.2: whether the patient has a DMP, and whether it is open. */
   async patientStatus(patientId: Cx): Promise<DmpState> {
     const query = patientStatusQueryXml({ patientId, messageId: urnUuid(), creationTime: formatDtm(this.clock()), senderId: this.options.sourceId });

@@ -14,7 +14,7 @@ import type { Code } from '../../xds/model.js';
 import { parseAcknowledgement } from './acknowledgements.js';
 import { fetchNewMessages, type ImapTarget } from './imap-reader.js';
 import { buildMssMessage, describeReport, stableMessageId } from './message.js';
-import { recipientsOf, type RecipientProblemCode, type RecipientRole } from './recipients.js';
+import { recipientsOf, type Recipient, type RecipientProblemCode, type RecipientRole } from './recipients.js';
 import { sendMessage, type SmtpTarget } from './smtp-client.js';
 
 export interface MssClientOptions {
@@ -66,6 +66,11 @@ export interface SendRequest {
   readonly report: ActReport;
   readonly cda: Buffer;
   readonly pdf?: Buffer;
+  /**
+   * Only these destinations (`mss:<address>`): a new attempt goes to the recipients still waiting,
+   * not again to those who got it. All of the report's recipients when absent.
+   */
+  readonly destinations?: readonly string[];
 }
 
 /** The delivery a recipient's mailbox is followed under: `mss:` and its address, lower-cased. */
@@ -78,11 +83,23 @@ export class MssClient {
     this.clock = options.clock ?? (() => new Date());
   }
 
+  /**
+   * Who the report goes to: the recipients that can be written to, and the failed outcome of each
+   * one that cannot (no address, not an MSSanté address…), under its role.
+   */
+  recipients(report: ActReport): { readonly recipients: readonly Recipient[]; readonly unreachable: readonly MssRecipientOutcome[] } {
+    const { recipients, problems } = recipientsOf(report, this.options.mssanteDomains === undefined ? {} : { mssanteDomains: this.options.mssanteDomains });
+    const unreachable = problems.map((p): MssRecipientOutcome => ({ role: p.role, destination: `mss:${p.role}${p.index === undefined ? '' : `-${String(p.index)}`}`, status: 'failed', code: p.code satisfies RecipientProblemCode, retryable: false }));
+    return { recipients, unreachable };
+  }
+
   async send(request: SendRequest): Promise<MssSendOutcome> {
     const now = this.clock();
-    const { recipients, problems } = recipientsOf(request.report, this.options.mssanteDomains === undefined ? {} : { mssanteDomains: this.options.mssanteDomains });
+    const planned = this.recipients(request.report);
+    const wanted = request.destinations === undefined ? undefined : new Set(request.destinations);
+    const recipients = planned.recipients.filter((r) => wanted === undefined || wanted.has(mssDestination(r.address)));
+    const unreachable = planned.unreachable.filter((u) => wanted === undefined || wanted.has(u.destination));
     const messageId = stableMessageId(request.submissionId, this.options.from.slice(this.options.from.indexOf('@') + 1));
-    const unreachable: MssRecipientOutcome[] = problems.map((p) => ({ role: p.role, destination: `mss:${p.role}${p.index === undefined ? '' : `-${String(p.index)}`}`, status: 'failed', code: p.code satisfies RecipientProblemCode, retryable: false }));
     if (recipients.length === 0) return { messageId, recipients: unreachable };
 
     let header;
