@@ -64,7 +64,7 @@ export async function startGateway(config: Config, logger: Logger, existingStore
   const metrics = new HttpMetrics();
   const { worker, acknowledgements } = pipeline(config, store, logger, factory, signer, webhooks, metrics);
   const validator = new ActReportValidator(() => ({ now: new Date(), clockSkewMs: config.intake.clockSkewMs, maxPdfBytes: config.intake.maxPdfBytes, ngapActCodes: config.intake.ngapActCodes }));
-  const app = createApp({ store, intake: new ActReportIntake(store, validator, () => { worker.wake(); }), logger, metrics, maxBodyBytes: config.http.maxBodyBytes, clientCertificates: config.http.clientCertificates });
+  const app = createApp({ store, intake: new ActReportIntake(store, validator, () => { worker.wake(); }), logger, metrics, maxBodyBytes: config.http.maxBodyBytes, clientCertificates: config.http.clientCertificates, operatorTenants: config.http.operatorTenants });
 
   const tls = config.http.tls;
   const server: Server = tls === undefined

@@ -4,13 +4,16 @@
  */
 import { ERROR_CATALOGUE, PasserelleError } from '../domain/errors.js';
 import type { CliIo } from './io.js';
+import { runAudit } from './commands/audit.js';
 import { runCda } from './commands/cda.js';
 import { runConfig } from './commands/config.js';
 import { runKeys } from './commands/keys.js';
+import { runPipeline } from './commands/pipeline.js';
 import { runPki } from './commands/pki.js';
 import { runServe } from './commands/serve.js';
 import { runSign } from './commands/sign.js';
 import { runSim } from './commands/sim.js';
+import { runSubmissions } from './commands/submissions.js';
 import { runValidate } from './commands/validate.js';
 import { runVerify } from './commands/verify.js';
 import { runXdm } from './commands/xdm.js';
@@ -25,6 +28,22 @@ Commands:
                          create an API key (printed once)
   keys list              list API keys (ids, tenants, roles; never secrets)
   keys revoke KEY_ID     revoke an API key
+  submissions list --tenant T [--status S] [--request-id R] [--limit N] [--json]
+                         list a tenant's submissions, newest first
+  submissions show ID --tenant T [--json]
+                         a submission: status, deliveries (attempts, next attempt, last error), timeline
+  submissions replay ID --tenant T [--rebuild]
+  submissions replay --tenant T [--status S] [--destination dmp|mss|mss:ADDR] [--error-code C]
+                     [--since DATE-TIME] [--until DATE-TIME] [--limit N] [--rebuild] [--dry-run]
+                         replay a failed submission, or every one the filter matches: the stored
+                         document to its failed destinations, or --rebuild (exit 1: refused, why)
+  audit verify [--submission ID]
+                         check the hash chain of the event log (exit 0 intact, 1 every broken link listed)
+  audit export [--out FILE]
+                         write every event with its hash as JSON Lines
+  pipeline status        jobs per kind and state, and the paused kinds
+  pipeline pause KIND [--reason R]
+  pipeline resume KIND   stop or restart claiming jobs of a kind (build, dmp, mss, webhook) in every process
   validate [--kit DIR] [--volet NAME] [--format text|json|junit|sarif] [--jobs N] [--max-bytes N] FILE|DIR...
                          validate CDA documents: input checks, XSD and schematrons of the ANS kit
                          (exit 0 all valid, 1 some invalid, 2 usage or unreadable input)
@@ -64,11 +83,17 @@ Configuration comes from PASSERELLE_* environment variables and an optional JSON
 (PASSERELLE_CONFIG or --config); see README.md.
 `;
 
+/** What node:util parseArgs throws for a bad command line: usage errors. */
+const PARSE_ARGS_ERRORS: readonly string[] = ['ERR_PARSE_ARGS_UNKNOWN_OPTION', 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE', 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL'];
+
 type Command = (args: readonly string[], io: CliIo) => Promise<number>;
 
 const COMMANDS: Readonly<Record<string, Command>> = {
   serve: runServe,
   keys: runKeys,
+  submissions: runSubmissions,
+  audit: runAudit,
+  pipeline: runPipeline,
   config: runConfig,
   validate: runValidate,
   cda: runCda,
@@ -99,7 +124,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       if (error.code !== 'config-invalid') for (const v of error.violations) io.stderr(`  - ${v.pointer || '/'}: ${v.message}${v.hint === undefined ? '' : ` (${v.hint})`}\n`);
       return error.definition.exitCode;
     }
-    if (error instanceof TypeError && (error as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    if (error instanceof TypeError && PARSE_ARGS_ERRORS.includes((error as NodeJS.ErrnoException).code ?? '')) {
       io.stderr(`passerelle ${name}: ${error.message}\n\n${USAGE}`);
       return ERROR_CATALOGUE.usage.exitCode;
     }

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { DEFAULT_NGAP_ACT_CODES, ACT_TYPES, type NgapActCode } from '../domain/act.js';
 import { PasserelleError, type Violation } from '../domain/errors.js';
+import { TENANT_ID } from '../domain/ids.js';
 import { isRole, type Role } from '../domain/submission.js';
 import type { SigningIdentitySource } from '../signing/identity.js';
 
@@ -26,6 +27,11 @@ export interface Config {
     /** When set, the API is served over HTTPS with these PEM files. */
     readonly tls?: { readonly certFile: string; readonly keyFile: string; readonly caFile?: string; readonly clientAuth: ClientAuthMode };
     readonly clientCertificates: readonly ClientCertificateBinding[];
+    /**
+     * Tenants whose admins control the pipeline over HTTP (pauses, the queue): its jobs are every
+     * tenant's, so a tenant's admin alone may not. `passerelle pipeline` needs no tenant.
+     */
+    readonly operatorTenants: readonly string[];
   };
   /** `schema`: PostgreSQL schema holding the gateway's tables (default: the server's search_path). */
   readonly store: { readonly url: string; readonly poolMax: number; readonly schema?: string };
@@ -227,6 +233,7 @@ export const ENVIRONMENT = {
   PASSERELLE_TLS_KEY_FILE: 'http.tls.keyFile',
   PASSERELLE_TLS_CA_FILE: 'http.tls.caFile',
   PASSERELLE_TLS_CLIENT_AUTH: 'http.tls.clientAuth',
+  PASSERELLE_OPERATOR_TENANTS: 'http.operatorTenants',
   PASSERELLE_STORE_URL: 'store.url',
   PASSERELLE_STORE_POOL_MAX: 'store.poolMax',
   PASSERELLE_STORE_SCHEMA: 'store.schema',
@@ -336,6 +343,7 @@ export function loadConfig(env: Source = process.env, options: LoadOptions = {})
       maxBodyBytes: reader.integer('PASSERELLE_MAX_BODY_BYTES', ['http', 'maxBodyBytes'], DEFAULTS.maxBodyBytes, 1024, 1024 ** 3),
       ...(tls === undefined ? {} : { tls }),
       clientCertificates: clientCertificates(file, problems),
+      operatorTenants: reader.tenants('PASSERELLE_OPERATOR_TENANTS', ['http', 'operatorTenants']),
     },
     store: {
       url: options.overrides?.storeUrl ?? reader.string('PASSERELLE_STORE_URL', ['store', 'url']) ?? DEFAULTS.storeUrl,
@@ -490,8 +498,6 @@ function pipelineConfig(reader: Reader, problems: Violation[]): PipelineConfig {
   };
 }
 
-const TENANT = /^[a-z0-9][a-z0-9-]{0,62}$/;
-
 function webhooksConfig(value: unknown, problems: Violation[]): WebhookConfig[] {
   if (value === undefined) return [];
   if (!Array.isArray(value)) {
@@ -505,7 +511,7 @@ function webhooksConfig(value: unknown, problems: Violation[]): WebhookConfig[] 
     const o = (typeof entry === 'object' && entry !== null ? entry : {}) as Obj;
     const { tenantId, url, secretFile } = o;
     const before = problems.length;
-    if (typeof tenantId !== 'string' || !TENANT.test(tenantId)) problems.push({ pointer: `${at}/tenantId`, rule: 'CONFIG_WEBHOOK_TENANT', message: 'must be a tenant id' });
+    if (typeof tenantId !== 'string' || !TENANT_ID.test(tenantId)) problems.push({ pointer: `${at}/tenantId`, rule: 'CONFIG_WEBHOOK_TENANT', message: 'must be a tenant id' });
     else if (tenants.has(tenantId)) problems.push({ pointer: `${at}/tenantId`, rule: 'CONFIG_WEBHOOK_TENANT', message: 'a tenant has one webhook' });
     // Plain HTTP would hand the signature and the statuses to anyone on the path: loopback only.
     if (typeof url !== 'string' || !/^(https:\/\/[^\s/]+|http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?)(\/\S*)?$/.test(url)) problems.push({ pointer: `${at}/url`, rule: 'CONFIG_WEBHOOK_URL', message: 'must be an https:// URL (http:// only on loopback)' });
@@ -638,6 +644,16 @@ class Reader {
     if (r.value === false || r.value === 'false') return false;
     this.problems.push({ pointer: `/${path.join('/')}`, rule: 'CONFIG_TYPE', message: `${r.where} must be true or false` });
     return fallback;
+  }
+
+  /** Tenant ids: comma-separated in the environment, an array of strings in the file. */
+  tenants(name: keyof typeof ENVIRONMENT, path: readonly string[]): string[] {
+    const r = this.raw(name, path);
+    if (r === undefined) return [];
+    const list = typeof r.value === 'string' ? r.value.split(',').map((t) => t.trim()) : r.value;
+    if (Array.isArray(list) && list.every((t): t is string => typeof t === 'string' && TENANT_ID.test(t))) return list;
+    this.problems.push({ pointer: `/${path.join('/')}`, rule: 'CONFIG_TYPE', message: `${r.where} must list tenant ids (lower-case letters, digits and dashes)` });
+    return [];
   }
 
   oneOf<T extends string>(name: keyof typeof ENVIRONMENT, path: readonly string[], allowed: readonly T[], fallback: T): T {

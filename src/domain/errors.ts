@@ -24,6 +24,7 @@ export const ERROR_CATALOGUE = {
   'not-found': { title: 'No such resource', status: 404, exitCode: 4, retryable: false },
   'method-not-allowed': { title: 'Method not allowed on this resource', status: 405, exitCode: 2, retryable: false },
   'idempotency-conflict': { title: 'This Idempotency-Key was already used with another request body', status: 409, exitCode: 1, retryable: false },
+  'replay-refused': { title: 'This submission cannot be replayed now', status: 409, exitCode: 1, retryable: false },
   'document-not-buildable': { title: 'The act report lacks what this document type needs', status: 422, exitCode: 1, retryable: false },
   'document-invalid': { title: 'The built document fails CI-SIS validation', status: 422, exitCode: 1, retryable: false },
   'signature-invalid': { title: 'The signature does not verify', status: 422, exitCode: 1, retryable: false },

@@ -35,3 +35,6 @@ export function encodeId(prefix: string, timeMs: number, randomBytes: Uint8Array
 export function isId(value: string, prefix?: string): boolean {
   return ID_PATTERN.test(value) && (prefix === undefined || value.startsWith(`${prefix}_`));
 }
+
+/** A tenant id: lower-case letters, digits and dashes, as it appears in keys, logs and configuration. */
+export const TENANT_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;

@@ -7,7 +7,8 @@ import { newId } from '../support/new-id.js';
 import type { Logger } from '../support/logger.js';
 import type { HttpMetrics } from './metrics.js';
 
-const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/** A caller's request id we keep (and accept as a query filter): a short token. */
+export const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** The route pattern that handled a request (not its URL, which carries ids), or `unmatched`. */
 export function routeOf(req: Request): string {

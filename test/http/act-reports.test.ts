@@ -55,7 +55,8 @@ for (const kind of ['sqlite', 'postgres'] as const satisfies readonly StoreKind[
         expect(stored.status).to.equal(200);
         expect(stored.body.actType).to.equal(fixture(name).act.type);
         const events = await call(`${gw.url}/v1/submissions/${res.body.id as string}/events`, { token: gw.keys.submitter });
-        expect((events.body.items as { type: string }[]).map((e) => e.type)).to.deep.equal(['received', 'validated']);
+        // Intake's two events come first; the pipeline, already at work, appends its own after them.
+        expect((events.body.items as { type: string }[]).map((e) => e.type).slice(0, 2)).to.deep.equal(['received', 'validated']);
       });
     }
 

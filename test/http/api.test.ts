@@ -86,9 +86,16 @@ describe('The REST API around submissions', function () {
     });
 
     it('filters by status', async () => {
-      await submit();
-      const received = await call(`${gw.url}/v1/submissions?status=received`, { token: gw.keys.support });
-      expect((received.body.items as unknown[]).length).to.be.greaterThan(0);
+      const id = await submit();
+      // The pipeline moves it on meanwhile: filter on the status it has once it stopped moving.
+      let status = '';
+      for (let i = 0; i < 100 && status !== 'built'; i++) {
+        status = (await call(`${gw.url}/v1/submissions/${id}`, { token: gw.keys.support })).body.status as string;
+        if (status !== 'built') await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      const built = await call(`${gw.url}/v1/submissions?status=built`, { token: gw.keys.support });
+      expect((built.body.items as { id: string; status: string }[]).map((s) => s.id)).to.include(id);
+      expect((built.body.items as { status: string }[]).every((s) => s.status === 'built')).to.equal(true);
       const failed = await call(`${gw.url}/v1/submissions?status=failed`, { token: gw.keys.support });
       expect(failed.body.items).to.deep.equal([]);
     });

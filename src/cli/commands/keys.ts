@@ -4,10 +4,9 @@ import { createApiKey } from '../../auth/api-keys.js';
 import { loadConfig } from '../../config/config.js';
 import { PasserelleError, notFound } from '../../domain/errors.js';
 import { isRole, ROLES, type Role } from '../../domain/submission.js';
+import { TENANT_ID } from '../../domain/ids.js';
 import { openConfiguredStore } from '../../gateway.js';
 import type { CliIo } from '../io.js';
-
-const TENANT_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 export async function runKeys(args: readonly string[], io: CliIo): Promise<number> {
   const [action, ...rest] = args;
@@ -24,7 +23,7 @@ export async function runKeys(args: readonly string[], io: CliIo): Promise<numbe
   // The key to create, once every option is checked (all problems reported together).
   let create: { tenantId: string; role: Role } | undefined;
   if (action === 'create') {
-    const tenantId = values.tenant !== undefined && TENANT_PATTERN.test(values.tenant) ? values.tenant : undefined;
+    const tenantId = values.tenant !== undefined && TENANT_ID.test(values.tenant) ? values.tenant : undefined;
     const role = values.role !== undefined && isRole(values.role) ? values.role : undefined;
     if (tenantId === undefined || role === undefined) {
       const problems: string[] = [];

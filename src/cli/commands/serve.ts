@@ -31,7 +31,7 @@ export async function runServe(args: readonly string[], io: CliIo): Promise<numb
   const logger = createLogger(loaded.log.level);
   const dmpSandbox = loaded.dev && loaded.dmp.url === undefined ? await startDevDmpSandbox(loaded, logger) : undefined;
   const mssSandbox = loaded.dev && loaded.mss.smtp === undefined ? await startConfiguredMssSandbox({ pkiDir: ensureDevPki(loaded.dataDir), port: 0, tls: 'implicit', mailbox: DEV_APPLICATION_MAILBOX, logger }) : undefined;
-  const config = loaded.dev ? withDevMss(withDevDmp(withDevSigning(loaded), dmpSandbox), mssSandbox) : loaded;
+  const config = loaded.dev ? withDevOperator(withDevMss(withDevDmp(withDevSigning(loaded), dmpSandbox), mssSandbox)) : loaded;
   const store = await openConfiguredStore(config);
   const sandboxKey = config.dev ? await sandboxApiKey(store, config) : undefined;
   const gateway = await startGateway(config, logger, store);
@@ -76,6 +76,11 @@ function withDevSigning(config: Config): Config {
   };
 }
 
+/** Development mode: the sandbox tenant's admin key also controls the pipeline (pauses). */
+function withDevOperator(config: Config): Config {
+  return config.http.operatorTenants.includes(SANDBOX_TENANT) ? config : { ...config, http: { ...config.http, operatorTenants: [...config.http.operatorTenants, SANDBOX_TENANT] } };
+}
+
 /** Development mode without a DMP URL: the DMP sandbox, in process, on a free port. */
 function startDevDmpSandbox(config: Config, logger: Logger): Promise<DmpSandbox> {
   return startConfiguredDmpSandbox({ pkiDir: ensureDevPki(config.dataDir), port: 0, databasePath: join(config.dataDir, 'dmp-sandbox.db'), repositoryUniqueId: config.dmp.repositoryUniqueId, logger });
@@ -117,6 +122,8 @@ function readyBanner(url: string, config: Config, sandboxKey: string | undefined
       '  Try:',
       `    curl -sS -H "Authorization: Bearer ${sandboxKey}" -H "Content-Type: application/json" \\`,
       `      --data @fixtures/act-reports/teleconsultation.json ${url}/v1/act-reports`,
+      '  then follow it to "delivered" (DMP and MSSanté sandboxes):',
+      `    curl -sS -H "Authorization: Bearer ${sandboxKey}" ${url}/v1/submissions/<id>/timeline`,
     );
   }
   return `${lines.join('\n')}\n`;

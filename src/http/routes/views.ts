@@ -10,7 +10,7 @@ export function submissionView(s: SubmissionSummary): Record<string, unknown> {
     idempotencyKey: s.idempotencyKey,
     createdAt: s.createdAt.toISOString(),
     updatedAt: s.updatedAt.toISOString(),
-    links: { self: `/v1/submissions/${s.id}`, events: `/v1/submissions/${s.id}/events` },
+    links: { self: `/v1/submissions/${s.id}`, events: `/v1/submissions/${s.id}/events`, timeline: `/v1/submissions/${s.id}/timeline`, receipts: `/v1/submissions/${s.id}/receipts` },
   };
 }
 
