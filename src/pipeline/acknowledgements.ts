@@ -46,6 +46,16 @@ export async function recordMssAcknowledgements(store: Store, acknowledgements: 
   return { recorded, unmatched };
 }
 
+export interface AcknowledgementReaderOptions {
+  readonly store: Store;
+  readonly mss: MssClient;
+  readonly pollMs: number;
+  readonly logger: Logger;
+  /** Jobs enqueued when an acknowledgement makes a submission terminal (its webhook, when its tenant has one). */
+  readonly terminalJobs?: readonly JobKind[];
+  readonly clock?: () => Date;
+}
+
 /** Reads the mailbox every `pollMs` until stopped. */
 export class AcknowledgementReader {
   #sinceUid = 0;
@@ -54,7 +64,7 @@ export class AcknowledgementReader {
   #current: Promise<void> | undefined;
   #stopped = false;
 
-  constructor(private readonly options: { readonly store: Store; readonly mss: MssClient; readonly pollMs: number; readonly logger: Logger; /** Jobs enqueued when an acknowledgement makes a submission terminal (a webhook job tells the tenant, when it has one). */ readonly terminalJobs?: readonly JobKind[]; readonly clock?: () => Date }) {}
+  constructor(private readonly options: AcknowledgementReaderOptions) {}
 
   start(): void {
     this.#schedule();
