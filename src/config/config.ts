@@ -140,8 +140,9 @@ export interface PipelineConfig {
   /** Pause between two looks at the queue when it was empty (a new report wakes the worker at once). */
   readonly pollMs: number;
   /**
-   * How long a claimed job is this process's: after that, another process may take it over (it
-   * then checks with the DMP before filing again). Keep it above the partners' time-outs.
+   * How long a claimed job is this process's without news from it: the worker renews the leases
+   * of its jobs in flight every third of it, so after a crash another process takes them over
+   * within this time (and checks with the DMP before filing again).
    */
   readonly leaseMs: number;
   readonly retry: { readonly baseMs: number; readonly maxDelayMs: number; readonly maxAttempts: number; readonly maxAgeMs: number };
@@ -186,7 +187,7 @@ export const DEFAULTS = {
   mssResponseTimeoutMs: 60_000,
   workerConcurrency: 8,
   workerPollMs: 200,
-  workerLeaseMs: 120_000,
+  workerLeaseMs: 30_000,
   retryBaseMs: 2_000,
   retryMaxDelayMs: 600_000,
   retryMaxAttempts: 10,

@@ -6,7 +6,9 @@
  *
  * Crash safety rests on the store, not on this loop: a job is claimed before it runs and settled
  * after, so a process killed in between leaves a leased job that is claimed again once its lease
- * has expired (the steps make the second attempt harmless). stop() lets the jobs in flight finish.
+ * has expired (the steps make the second attempt harmless). While a job runs, its lease is renewed
+ * every third of `leaseMs` (a heartbeat), so the lease can be short without a slow partner call
+ * losing its job to another process. stop() lets the jobs in flight finish.
  */
 import type { PipelineConfig } from '../config/config.js';
 import { JOB_KINDS, type JobKind } from '../domain/submission.js';
@@ -37,7 +39,9 @@ export class Worker {
   readonly #options: WorkerOptions;
   readonly #steps: ReadonlyMap<JobKind, Step>;
   readonly #breakers = new Map<JobKind, CircuitBreaker>();
-  readonly #inFlight = new Set<Promise<void>>();
+  /** Jobs running, by id: their leases are renewed until they settle. */
+  readonly #inFlight = new Map<number, Promise<void>>();
+  #heartbeat: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #stopping = false;
   #wake: (() => void) | undefined;
@@ -51,6 +55,7 @@ export class Worker {
 
   start(): void {
     this.#running ??= this.#loop();
+    this.#heartbeat ??= setInterval(() => { void this.#renewLeases(); }, Math.max(1, Math.floor(this.#options.config.leaseMs / 3)));
   }
 
   /** New work was enqueued: look at the queue now rather than at the next poll. */
@@ -63,7 +68,8 @@ export class Worker {
     this.#stopping = true;
     this.#wake?.();
     await this.#running;
-    await Promise.all(this.#inFlight);
+    await Promise.all(this.#inFlight.values());
+    clearInterval(this.#heartbeat);
   }
 
   breakerStates(): ReadonlyMap<JobKind, BreakerState> {
@@ -94,11 +100,11 @@ export class Worker {
       }
       for (const job of claimed) {
         const running = this.#run(job).finally(() => {
-          this.#inFlight.delete(running);
+          this.#inFlight.delete(job.id);
           // A free slot: claim again now.
           this.wake();
         });
-        this.#inFlight.add(running);
+        this.#inFlight.set(job.id, running);
       }
       if (!this.#mustLookAgain(claimed.length, free)) await this.#sleep(pollMs);
     }
@@ -110,6 +116,18 @@ export class Worker {
    */
   #mustLookAgain(claimed: number, free: number): boolean {
     return this.#stopping || this.#woken || (free > 0 && claimed === free);
+  }
+
+  async #renewLeases(): Promise<void> {
+    const ids = [...this.#inFlight.keys()];
+    if (ids.length === 0) return;
+    const now = this.#now();
+    try {
+      await this.#options.store.renewLeases(this.owner, ids, new Date(now.getTime() + this.#options.config.leaseMs), now);
+    } catch (error) {
+      // The next beat tries again; a lease that expires meanwhile lets another process take the job.
+      this.#options.logger.warn({ err: { message: (error as Error).message } }, 'job leases not renewed');
+    }
   }
 
   async #claim(limit: number): Promise<readonly ClaimedJob[]> {
@@ -153,7 +171,8 @@ export class Worker {
     }
     const breaker = this.#breakers.get(job.kind);
     if (result.health === 'ok') breaker?.success();
-    if (result.health === 'failing') breaker?.failure(Date.now());
+    else if (result.health === 'failing') breaker?.failure(Date.now());
+    else breaker?.neutral();
     const terminal = this.#options.onTerminal?.(job.tenantId) ?? [];
     let applied = false;
     try {

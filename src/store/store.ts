@@ -265,6 +265,12 @@ export interface Store {
    * lease. On PostgreSQL, FOR UPDATE SKIP LOCKED: two processes never claim the same job at once.
    */
   claimJobs(query: ClaimQuery): Promise<readonly ClaimedJob[]>;
+  /**
+   * Extends the leases `owner` still holds on these jobs until `until` (the worker's heartbeat for
+   * the jobs in flight), so a lease can be short — a dead process's jobs are taken over soon —
+   * while a slow call to a partner keeps its job. Returns how many were extended.
+   */
+  renewLeases(owner: string, jobIds: readonly number[], until: Date, now: Date): Promise<number>;
   /** Applies the change atomically; false when nothing was written (lease lost, status not expected). */
   applyChange(change: SubmissionChange): Promise<boolean>;
   /** The submission's jobs, oldest first; undefined when the submission is not the tenant's. */

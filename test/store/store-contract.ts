@@ -467,6 +467,19 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         expect(await claim({ owner: 'worker-3', now: at(1000 + LEASE_MS + 2) })).to.deep.equal([]);
       });
 
+      it('renews the leases its owner still holds (the heartbeat), and not a lease another worker took over', async function () {
+        await createMany(1);
+        const [first] = await claim({ owner: 'worker-1', now: at(1000) });
+        const id = first?.id ?? 0;
+        expect(await store.renewLeases('worker-2', [id], at(1000 + 5 * LEASE_MS), at(1000 + 10)), 'not its lease').to.equal(0);
+        expect(await store.renewLeases('worker-1', [id], at(1000 + 5 * LEASE_MS), at(1000 + LEASE_MS / 2))).to.equal(1);
+        expect(await claim({ owner: 'worker-2', now: at(1000 + 2 * LEASE_MS) }), 'renewed: still worker-1\'s').to.deep.equal([]);
+        const [taken] = await claim({ owner: 'worker-2', now: at(1000 + 5 * LEASE_MS + 1) });
+        expect(taken).to.deep.include({ id, leaseOwner: 'worker-2', attempts: 2 });
+        expect(await store.renewLeases('worker-1', [id], at(1000 + 9 * LEASE_MS), at(1000 + 5 * LEASE_MS + 2)), 'lost: the new owner keeps it').to.equal(0);
+        expect(await store.renewLeases('worker-1', [], at(1000 + 9 * LEASE_MS), at(1000))).to.equal(0);
+      });
+
       it('claims only the kinds asked for', async function () {
         const [s] = await createMany(1);
         const id = s?.id ?? '';

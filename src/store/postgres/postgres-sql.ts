@@ -215,6 +215,11 @@ UPDATE jobs SET
   lease_owner = NULL, lease_until = NULL, updated_at = $7
 WHERE id = $1 AND lease_owner = $2 AND state = 'ready'`;
 
+/** Extends the owner's unexpired leases. $1 until, $2 now, $3 owner, $4 ids. */
+export const RENEW_LEASES = `
+UPDATE jobs SET lease_until = $1, updated_at = $2
+WHERE lease_owner = $3 AND state = 'ready' AND lease_until >= $2 AND id = ANY($4::bigint[])`;
+
 /** $1 submission id. */
 export const SELECT_JOBS = `SELECT ${JOB_COLUMNS} FROM jobs WHERE submission_id = $1 ORDER BY id`;
 

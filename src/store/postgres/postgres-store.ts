@@ -187,6 +187,11 @@ export class PostgresStore implements Store {
     return (await this.#pool.query<DeliveryRow>(sql.SELECT_DELIVERIES_BY_REFERENCE, [reference])).rows.map(toDelivery);
   }
 
+  async renewLeases(owner: string, jobIds: readonly number[], until: Date, now: Date): Promise<number> {
+    if (jobIds.length === 0) return 0;
+    return (await this.#pool.query(sql.RENEW_LEASES, [until.toISOString(), now.toISOString(), owner, jobIds])).rowCount ?? 0;
+  }
+
   async claimJobs(query: ClaimQuery): Promise<readonly ClaimedJob[]> {
     assertClaim(query);
     if (query.kinds.length === 0) return [];

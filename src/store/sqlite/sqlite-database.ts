@@ -180,6 +180,7 @@ function prepareStatements(db: Database.Database) {
     claimJobs: db.prepare<ClaimParams, JobRow>(sql.CLAIM_JOBS),
     selectSubmissionsByIds: db.prepare<[string], RecordRow>(sql.SELECT_SUBMISSIONS_BY_IDS),
     releaseJob: db.prepare<ReleaseParams>(sql.RELEASE_JOB),
+    renewLeases: db.prepare<{ until: string; now: string; owner: string; ids: string }>(sql.RENEW_LEASES),
     selectJobs: db.prepare<[string], JobRow>(sql.SELECT_JOBS),
     countJobs: db.prepare<{ now: string }, { kind: string; state: string; count: number; overdue: number }>(sql.COUNT_JOBS),
     insertPause: db.prepare<PauseParams>(sql.INSERT_PAUSE),
@@ -334,6 +335,10 @@ export class SqliteDatabase implements Store {
 
   claimJobs(query: ClaimQuery): Promise<readonly ClaimedJob[]> {
     return settle(() => this.#claimJobs.immediate(query));
+  }
+
+  renewLeases(owner: string, jobIds: readonly number[], until: Date, now: Date): Promise<number> {
+    return settle(() => (jobIds.length === 0 ? 0 : this.#sql.renewLeases.run({ until: until.toISOString(), now: now.toISOString(), owner, ids: JSON.stringify(jobIds) }).changes));
   }
 
   applyChange(change: SubmissionChange): Promise<boolean> {

@@ -178,6 +178,11 @@ UPDATE jobs SET
   lease_owner = NULL, lease_until = NULL, updated_at = @now
 WHERE id = @id AND lease_owner = @owner AND state = 'ready'`;
 
+/** Extends the owner's unexpired leases. Params: @until, @now, @owner, @ids (a JSON array). */
+export const RENEW_LEASES = `
+UPDATE jobs SET lease_until = @until, updated_at = @now
+WHERE lease_owner = @owner AND state = 'ready' AND lease_until >= @now AND id IN (SELECT value FROM json_each(@ids))`;
+
 /** Params: submission id. */
 export const SELECT_JOBS = `SELECT ${JOB_COLUMNS} FROM jobs WHERE submission_id = ? ORDER BY id`;
 

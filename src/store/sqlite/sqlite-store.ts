@@ -130,6 +130,10 @@ export class SqliteStore implements Store {
     return this.#call('claimJobs', query);
   }
 
+  renewLeases(owner: string, jobIds: readonly number[], until: Date, now: Date): Promise<number> {
+    return this.#call('renewLeases', owner, jobIds, until, now);
+  }
+
   applyChange(change: SubmissionChange): Promise<boolean> {
     return this.#call('applyChange', change);
   }
