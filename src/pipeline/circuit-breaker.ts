@@ -37,6 +37,14 @@ export class CircuitBreaker {
     if (this.state(now) === 'half-open') this.#probing = true;
   }
 
+  /**
+   * A job that ended without a word on the partner's health (a document refused, a bug): a probe
+   * that ends so says nothing either, and the next job is let through as the probe.
+   */
+  neutral(): void {
+    this.#probing = false;
+  }
+
   success(): void {
     this.#failures = 0;
     this.#factor = 1;

@@ -59,6 +59,16 @@ describe('circuit breaker: open after consecutive retryable failures, then one p
     expect(breaker.state(1_100)).to.equal('closed');
   });
 
+  it('lets the next probe through when a probe ends without a word on the partner (a refused document)', () => {
+    const breaker = new CircuitBreaker(options);
+    for (let i = 0; i < 3; i++) breaker.failure(0);
+    breaker.probing(1_000);
+    expect(breaker.allowance(1_000, 8)).to.equal(0);
+    breaker.neutral();
+    expect(breaker.state(1_000)).to.equal('half-open');
+    expect(breaker.allowance(1_000, 8)).to.equal(1);
+  });
+
   it('stays open twice as long after each failed probe, up to sixteen times the cooldown', () => {
     const breaker = new CircuitBreaker(options);
     for (let i = 0; i < 3; i++) breaker.failure(0);

@@ -47,7 +47,10 @@ export class MssStep implements Step {
       changed.push(record);
       events.push(event);
     }
-    return { outcome: later ?? { state: 'done' }, change: { deliveries: changed, events, deriveStatus: true }, health: 'ok' };
+    // Nothing left to try: a recipient refused for good puts the job in the dead letter, with its reply.
+    const refused = changed.find((d) => d.status === 'failed');
+    const outcome = later ?? (refused === undefined ? { state: 'done' as const } : { state: 'dead' as const, lastError: objectOf(refused.detail).error ?? null });
+    return { outcome, change: { deliveries: changed, events, deriveStatus: true }, health: 'ok' };
   }
 
   private recipientOutcome(job: ClaimedJob, delivery: DeliveryRecord, r: MssRecipientOutcome, messageId: string, later: FailureOutcome | undefined, now: Date): { record: DeliveryRecord; event: NewEvent } {
