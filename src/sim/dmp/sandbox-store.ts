@@ -87,6 +87,11 @@ export class SandboxStore {
     return (this.db.prepare("SELECT count(*) AS n FROM entries WHERE status <> ?").get(STATUS.DEPRECATED) as { n: number }).n;
   }
 
+  /** Every entry not deprecated, in the order they were registered (tests compare them with what was filed). */
+  currentEntries(): DocumentEntry[] {
+    return (this.db.prepare('SELECT metadata, status, version, logical_id FROM entries WHERE status <> ? ORDER BY rowid').all(STATUS.DEPRECATED) as EntryRow[]).map(entryOf);
+  }
+
   /** One ITI-41 in one transaction: the documents, their octets, the associations, and the replaced entries deprecated. */
   register(o: { submissionSet: SubmissionSet; documents: readonly StoredDocument[]; associations: readonly Association[]; deprecate: readonly string[] }): void {
     const insertEntry = this.db.prepare('INSERT INTO entries (entry_uuid, logical_id, version, unique_id, patient_id, status, metadata, submission_set) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
