@@ -7,11 +7,8 @@
  *
  * Only the kill moments are random; the seed is printed, and TEST_SEED=<seed> replays a run.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { expect } from 'chai';
-import { FAST_PIPELINE, GatewayProcess, ReportFeeder, gatewayEnv, sharedStore, startSandboxes, startWebhookReceiver, statusesOf, waitUntilTerminal, type Sandboxes, type SharedStore, type WebhookReceiver } from '../support/gateway-process.js';
+import { FAST_PIPELINE, GatewayProcess, ReportFeeder, gatewayEnv, statusesOf, usePipelineWorld, waitUntilTerminal } from '../support/gateway-process.js';
 import { expectDeliveredOnce, expectNotifiedOnce, expectOneSubmissionPerKey, readRecords } from './expectations.js';
 
 const TENANT = 'crash';
@@ -38,35 +35,10 @@ function seededRandom(seed: number): () => number {
 for (const kind of ['sqlite', 'postgres'] as const) {
   describe(`the pipeline through kill -9 of its gateway (${kind})`, function () {
     this.timeout(90_000);
-    let sandboxes: Sandboxes | undefined;
-    let shared: SharedStore | undefined;
-    let dataDir: string | undefined;
-    let webhook: WebhookReceiver | undefined;
-    const gateways: GatewayProcess[] = [];
-    let failed = false;
-
-    before(async function () {
-      shared = await sharedStore(this, kind, TENANT);
-      sandboxes = await startSandboxes();
-      dataDir = mkdtempSync(join(tmpdir(), 'passerelle-crash-data-'));
-      webhook = await startWebhookReceiver();
-    });
-
-    afterEach(function () {
-      failed ||= this.currentTest?.state === 'failed';
-      if (failed) for (const g of gateways) console.log(`      --- output of ${g.name} ---\n${g.output()}`);
-    });
-
-    after(async () => {
-      for (const g of gateways) await g.kill();
-      await sandboxes?.close();
-      await webhook?.close();
-      await shared?.release(failed);
-      if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
-    });
+    const world = usePipelineWorld(kind, TENANT);
 
     it('settles every submission once, and files each document in the DMP once', async () => {
-      if (sandboxes === undefined || shared === undefined || dataDir === undefined || webhook === undefined) throw new Error('not set up');
+      const { sandboxes, shared, dataDir, webhook, gateways } = world();
       const seed = process.env.TEST_SEED === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(process.env.TEST_SEED);
       const random = seededRandom(seed);
       const kills = 3 + Math.floor(random() * 2);

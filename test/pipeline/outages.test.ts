@@ -10,14 +10,11 @@
  * The DMP patient check (TD0.2) is off here, so that every DMP call is one ITI-41 and each fault
  * lands on a filing: an injected XDS error is then answered to the call it is meant for.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { expect } from 'chai';
 import { isSignatureEntry } from '../../src/sim/dmp/registry-rules.js';
 import { XDS_ERROR } from '../../src/xds/vocabulary.js';
 import { TERMINAL_STATUSES } from '../../src/domain/submission.js';
-import { FAST_PIPELINE, GatewayProcess, ReportFeeder, gatewayEnv, sharedStore, startSandboxes, statusesOf, waitUntilTerminal, type Sandboxes, type SharedStore } from '../support/gateway-process.js';
+import { FAST_PIPELINE, GatewayProcess, ReportFeeder, gatewayEnv, statusesOf, usePipelineWorld, waitUntilTerminal, type Sandboxes, type SharedStore } from '../support/gateway-process.js';
 import { asObject, countEvents, destinationOf, expectDeliveredOnce, expectOneSubmissionPerKey, readRecords, type SubmissionRecords } from './expectations.js';
 
 const TENANT = 'outages';
@@ -46,40 +43,23 @@ function summary(errors: readonly { code: string }[]): string {
 
 describe('the pipeline through partner outages', function () {
   this.timeout(90_000);
-  let sandboxes: Sandboxes | undefined;
-  let shared: SharedStore | undefined;
-  let dataDir: string | undefined;
-  let gateway: GatewayProcess | undefined;
-  let failed = false;
+  const world = usePipelineWorld('sqlite', TENANT);
 
-  before(async function () {
-    shared = await sharedStore(this, 'sqlite', TENANT);
-    sandboxes = await startSandboxes();
-    dataDir = mkdtempSync(join(tmpdir(), 'passerelle-outages-data-'));
-    gateway = await GatewayProcess.start('gateway', gatewayEnv(sandboxes, shared, dataDir, {
+  before(async () => {
+    const { sandboxes, shared, dataDir, gateways } = world();
+    gateways.push(await GatewayProcess.start('gateway', gatewayEnv(sandboxes, shared, dataDir, {
       ...FAST_PIPELINE,
       PASSERELLE_DMP_PATIENT_CHECK: 'skip',
       // Enough attempts that no unlucky submission, hit by fault after fault, runs out of them:
       // only the permanent errors below may reach the dead letter.
       PASSERELLE_RETRY_MAX_ATTEMPTS: '40',
       PASSERELLE_BREAKER_COOLDOWN_MS: BREAKER_COOLDOWN_MS,
-    }));
-  });
-
-  afterEach(function () {
-    failed ||= this.currentTest?.state === 'failed';
-    if (failed && gateway !== undefined) console.log(`      --- output of ${gateway.name} ---\n${gateway.output()}`);
-  });
-
-  after(async () => {
-    await gateway?.stop();
-    await sandboxes?.close();
-    await shared?.release(failed);
-    if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
+    })));
   });
 
   const setUp = (): { sandboxes: Sandboxes; shared: SharedStore; gateway: GatewayProcess } => {
-    if (sandboxes === undefined || shared === undefined || gateway === undefined) throw new Error('not set up');
+    const { sandboxes, shared, gateways: [gateway] } = world();
+    if (gateway === undefined) throw new Error('no gateway');
     return { sandboxes, shared, gateway };
   };
 

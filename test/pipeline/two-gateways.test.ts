@@ -4,11 +4,8 @@
  * document is filed twice: the two workers never hold the same job at once (FOR UPDATE SKIP
  * LOCKED, leases), so each submission has a single `sent` for the DMP.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { expect } from 'chai';
-import { FAST_PIPELINE, GatewayProcess, ReportFeeder, gatewayEnv, sharedStore, startSandboxes, startWebhookReceiver, statusesOf, waitUntilTerminal, type Sandboxes, type SharedStore, type WebhookReceiver } from '../support/gateway-process.js';
+import { FAST_PIPELINE, GatewayProcess, ReportFeeder, gatewayEnv, statusesOf, usePipelineWorld, waitUntilTerminal } from '../support/gateway-process.js';
 import { expectDeliveredOnce, expectNotifiedOnce, expectOneSubmissionPerKey, readRecords } from './expectations.js';
 
 const TENANT = 'pair';
@@ -24,35 +21,10 @@ const LEASE_MS = '30000';
 
 describe('two gateway processes on one PostgreSQL store', function () {
   this.timeout(180_000);
-  let sandboxes: Sandboxes | undefined;
-  let shared: SharedStore | undefined;
-  let dataDir: string | undefined;
-  let webhook: WebhookReceiver | undefined;
-  const gateways: GatewayProcess[] = [];
-  let failed = false;
-
-  before(async function () {
-    shared = await sharedStore(this, 'postgres', TENANT);
-    sandboxes = await startSandboxes();
-    dataDir = mkdtempSync(join(tmpdir(), 'passerelle-pair-data-'));
-    webhook = await startWebhookReceiver();
-  });
-
-  afterEach(function () {
-    failed ||= this.currentTest?.state === 'failed';
-    if (failed) for (const g of gateways) console.log(`      --- output of ${g.name} ---\n${g.output()}`);
-  });
-
-  after(async () => {
-    for (const g of gateways) await g.kill();
-    await sandboxes?.close();
-    await webhook?.close();
-    await shared?.release(failed);
-    if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
-  });
+  const world = usePipelineWorld('postgres', TENANT);
 
   it('delivers 1,000 reports posted across both, each filed in the DMP once', async () => {
-    if (sandboxes === undefined || shared === undefined || dataDir === undefined || webhook === undefined) throw new Error('not set up');
+    const { sandboxes, shared, dataDir, webhook, gateways } = world();
     const env = gatewayEnv(sandboxes, shared, dataDir, { ...FAST_PIPELINE, PASSERELLE_WORKER_LEASE_MS: LEASE_MS, PASSERELLE_CONFIG: webhook.configFile(dataDir, TENANT) });
     gateways.push(...(await Promise.all([GatewayProcess.start('gateway A', env), GatewayProcess.start('gateway B', env)])));
     const urls = gateways.map((g) => g.url);

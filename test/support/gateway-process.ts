@@ -403,3 +403,43 @@ function signatureMatches(header: string | string[] | undefined, body: string): 
   if (match === null) return false;
   return createHmac('sha256', WEBHOOK_SECRET).update(`${String(match[1])}.${body}`).digest('hex') === match[2];
 }
+
+/** What a reliability test runs in: the sandboxes, a shared store, a data folder, a webhook receiver, its gateways. */
+export interface PipelineWorld {
+  readonly sandboxes: Sandboxes;
+  readonly shared: SharedStore;
+  readonly dataDir: string;
+  readonly webhook: WebhookReceiver;
+  /** The gateway processes the test started: killed after the suite, their output printed when a test failed. */
+  readonly gateways: GatewayProcess[];
+}
+
+/**
+ * Registers the suite's hooks that make and tear down a PipelineWorld (a failed test's
+ * PostgreSQL schema is kept and named), and returns the accessor its tests and hooks use.
+ */
+export function usePipelineWorld(kind: StoreKind, tenantId: string): () => PipelineWorld {
+  let world: PipelineWorld | undefined;
+  let failed = false;
+  before(async function () {
+    const shared = await sharedStore(this, kind, tenantId);
+    const sandboxes = await startSandboxes();
+    world = { shared, sandboxes, dataDir: mkdtempSync(join(tmpdir(), 'passerelle-pipeline-data-')), webhook: await startWebhookReceiver(), gateways: [] };
+  });
+  afterEach(function () {
+    failed ||= this.currentTest?.state === 'failed';
+    if (failed) for (const g of world?.gateways ?? []) console.log(`      --- output of ${g.name} ---\n${g.output()}`);
+  });
+  after(async () => {
+    if (world === undefined) return;
+    for (const g of world.gateways) await g.kill();
+    await world.sandboxes.close();
+    await world.webhook.close();
+    await world.shared.release(failed);
+    rmSync(world.dataDir, { recursive: true, force: true });
+  });
+  return () => {
+    if (world === undefined) throw new Error('the pipeline world is not set up');
+    return world;
+  };
+}
