@@ -19,11 +19,11 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { DEV_PKI_FILES, writeDevPki } from '../dist/cli/commands/pki.js';
 import { pdfOfSize } from './bench-pdf.mjs';
+import { PG_URL, postgresReachable } from './bench-postgres.mjs';
 
 const REPORTS = Number(process.env.BENCH_REPORTS ?? 300);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const PDF_KB = Number(process.env.BENCH_PDF_KB ?? 200);
-const PG_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const WARMUP = 20;
 const TENANT = 'bench';
 const MAILBOX = 'passerelle@sandbox.mssante.fr';
@@ -211,18 +211,6 @@ async function run(name, storeEnv) {
   const quantile = (q) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))];
   const cpuPerReport = Object.fromEntries(Object.keys(processes).map((k) => [k, (cpuAfter[k] - cpuBefore[k]) / REPORTS]));
   return { name, count: latencies.length, failed, lost: WARMUP + REPORTS - entries / 2, perSecond: latencies.length / ((last - first) / 1000), p50: quantile(0.5), p99: quantile(0.99), notified: webhook.notified(), cpuPerReport };
-}
-
-async function postgresReachable() {
-  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => {});
-  }
 }
 
 // On a shared machine the others' load changes the figures: it is printed with them.
