@@ -10,6 +10,7 @@
 import { badRequest } from '../domain/errors.js';
 import type { JobKind, SubmissionStatus } from '../domain/submission.js';
 import type { DeliveryRecord, Json, NewJob, ReplayFilter, Store } from '../store/store.js';
+import { withoutFailure } from './steps/step.js';
 
 export type ReplayRefusal = 'not-found' | 'in-progress' | 'nothing-to-replay' | 'no-document';
 
@@ -88,9 +89,7 @@ async function failedDeliveries(store: Store, request: ReplayRequest, select?: (
 
 /** The delivery again `pending`, its attempts kept (for the record) and its last error dropped. */
 function pendingAgain(delivery: DeliveryRecord, at: Date): DeliveryRecord {
-  const detail = typeof delivery.detail === 'object' && delivery.detail !== null && !Array.isArray(delivery.detail) ? delivery.detail : {};
-  const { error, nextAttemptAt, ...kept } = detail;
-  return { ...delivery, status: 'pending', detail: kept, updatedAt: at };
+  return { ...delivery, status: 'pending', detail: withoutFailure(delivery.detail), updatedAt: at };
 }
 
 async function applyReplay(store: Store, request: ReplayRequest, plan: ReplayPlan): Promise<ReplayResult> {

@@ -13,7 +13,7 @@ import type { ClaimedJob, DeliveryRecord, DocumentRecord, Json, Store } from '..
 import type { DmpClient } from '../../transports/dmp/dmp-client.js';
 import type { DocumentEntry } from '../../xds/model.js';
 import { bounded, failureOf, type Failure } from '../failure.js';
-import { failureDetail, failureEvent, objectOf, type Step, type StepContext, type StepResult } from './step.js';
+import { documentAndDeliveries, failureDetail, failureEvent, objectOf, withoutFailure, type Step, type StepContext, type StepResult } from './step.js';
 
 const ACTOR = 'worker:dmp';
 const DESTINATION = 'dmp';
@@ -26,8 +26,8 @@ export class DmpStep implements Step {
   async run(job: ClaimedJob, context: StepContext): Promise<StepResult> {
     const { now } = context;
     const { tenantId, id } = job.submission;
-    const [document, deliveries] = await Promise.all([this.store.getDocument(tenantId, id), this.store.listDeliveries(tenantId, id)]);
-    const previous = deliveries?.find((d) => d.destination === DESTINATION);
+    const { document, deliveries } = await documentAndDeliveries(this.store, job);
+    const previous = deliveries.find((d) => d.destination === DESTINATION);
     if (document === undefined) return this.failed(job, context, previous, { code: 'no-document', message: 'the submission has no document to file', retryable: false });
     const report = job.submission.input as unknown as ActReport;
     try {
@@ -66,7 +66,7 @@ export class DmpStep implements Step {
 
   private filed(job: ClaimedJob, now: Date, previous: DeliveryRecord | undefined, document: DocumentRecord, entry: DocumentEntry, extra: { submissionSetUniqueId?: string; checked?: boolean }): StepResult {
     const detail: Json = {
-      ...Object.fromEntries(Object.entries(objectOf(previous?.detail)).filter(([key]) => key !== 'error' && key !== 'nextAttemptAt')),
+      ...withoutFailure(previous?.detail),
       attempts: job.attempts,
       uniqueId: document.documentId,
       entryUUID: entry.entryUUID,

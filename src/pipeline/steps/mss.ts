@@ -9,7 +9,7 @@ import type { ActReport } from '../../domain/act-report.js';
 import type { ClaimedJob, DeliveryRecord, NewEvent, Store } from '../../store/store.js';
 import type { MssClient, MssRecipientOutcome } from '../../transports/mss/mss-client.js';
 import { failureOf, type Failure } from '../failure.js';
-import { failureDetail, failureEvent, objectOf, type FailureOutcome, type Step, type StepContext, type StepResult } from './step.js';
+import { documentAndDeliveries, failureDetail, failureEvent, objectOf, withoutFailure, type FailureOutcome, type Step, type StepContext, type StepResult } from './step.js';
 
 const ACTOR = 'worker:mss';
 const WAITING: readonly string[] = ['pending', 'retrying'];
@@ -21,9 +21,9 @@ export class MssStep implements Step {
 
   async run(job: ClaimedJob, context: StepContext): Promise<StepResult> {
     const { now } = context;
-    const { tenantId, id } = job.submission;
-    const [document, deliveries] = await Promise.all([this.store.getDocument(tenantId, id), this.store.listDeliveries(tenantId, id)]);
-    const waiting = (deliveries ?? []).filter((d) => d.destination.startsWith('mss:') && WAITING.includes(d.status));
+    const { id } = job.submission;
+    const { document, deliveries } = await documentAndDeliveries(this.store, job);
+    const waiting = deliveries.filter((d) => d.destination.startsWith('mss:') && WAITING.includes(d.status));
     if (waiting.length === 0) return { outcome: { state: 'done' }, change: { events: [] }, health: 'neutral' };
     if (document === undefined) return this.allFailed(job, context, waiting, { code: 'no-document', message: 'the submission has no document to send', retryable: false });
     let sent;
@@ -55,9 +55,8 @@ export class MssStep implements Step {
 
   private recipientOutcome(job: ClaimedJob, delivery: DeliveryRecord, r: MssRecipientOutcome, messageId: string, later: FailureOutcome | undefined, now: Date): { record: DeliveryRecord; event: NewEvent } {
     if (r.status === 'sent') {
-      const detail = Object.fromEntries(Object.entries(objectOf(delivery.detail)).filter(([key]) => key !== 'error' && key !== 'nextAttemptAt'));
       return {
-        record: { ...delivery, status: 'sent', reference: messageId, detail: { ...detail, attempts: job.attempts }, updatedAt: now },
+        record: { ...delivery, status: 'sent', reference: messageId, detail: { ...withoutFailure(delivery.detail), attempts: job.attempts }, updatedAt: now },
         event: { type: 'sent', at: now, actor: ACTOR, data: { destination: delivery.destination, reference: messageId, attempt: job.attempts } },
       };
     }

@@ -4,7 +4,7 @@
  * themselves, so that a step's effects and the job's new state are committed together or not at all.
  */
 import type { JobKind } from '../../domain/submission.js';
-import type { ClaimedJob, Json, SubmissionChange } from '../../store/store.js';
+import type { ClaimedJob, DeliveryRecord, DocumentRecord, Json, Store, SubmissionChange } from '../../store/store.js';
 import type { Failure } from '../failure.js';
 
 export type JobOutcome = NonNullable<SubmissionChange['lease']>['outcome'];
@@ -30,8 +30,19 @@ export interface Step {
 
 /** The delivery detail of a failed attempt: when the next one is, and why this one failed. */
 export function failureDetail(previous: Json | undefined, attempts: number, outcome: FailureOutcome): Json {
-  const rest = Object.fromEntries(Object.entries(objectOf(previous)).filter(([key]) => key !== 'nextAttemptAt' && key !== 'error'));
-  return { ...rest, attempts, error: outcome.lastError, ...(outcome.state === 'retry' ? { nextAttemptAt: outcome.runAt.toISOString() } : {}) };
+  return { ...withoutFailure(previous), attempts, error: outcome.lastError, ...(outcome.state === 'retry' ? { nextAttemptAt: outcome.runAt.toISOString() } : {}) };
+}
+
+/** A delivery's detail without its last failure (the error, the next attempt): it went through, or starts over. */
+export function withoutFailure(detail: Json | undefined): { [key: string]: Json } {
+  return Object.fromEntries(Object.entries(objectOf(detail)).filter(([key]) => key !== 'nextAttemptAt' && key !== 'error'));
+}
+
+/** A submission's document and deliveries, as a delivery step starts from them. */
+export async function documentAndDeliveries(store: Store, job: ClaimedJob): Promise<{ document: DocumentRecord | undefined; deliveries: readonly DeliveryRecord[] }> {
+  const { tenantId, id } = job.submission;
+  const [document, deliveries] = await Promise.all([store.getDocument(tenantId, id), store.listDeliveries(tenantId, id)]);
+  return { document, deliveries: deliveries ?? [] };
 }
 
 /** The event of a failed attempt of one destination. */
