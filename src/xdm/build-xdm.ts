@@ -11,7 +11,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { strToU8, zipSync, type ZipOptions, type Zippable } from 'fflate';
 import { uuidOid } from '../cda/document-ids.js';
-import { readCdaHeader } from '../cda/read-header.js';
+import { readCdaHeader, type CdaHeader } from '../cda/read-header.js';
 import { submitObjectsRequestXml } from '../xds/ebrim.js';
 import { association, hasMember, submissionOfCda, type DmpMasking } from '../xds/map-cda.js';
 import type { Code, DocumentEntry, SubmissionRequest } from '../xds/model.js';
@@ -46,6 +46,8 @@ export interface XdmPackageOptions {
   /** `urn:uuid:` ids, asked for in this order: the submission set, the CDA's entry, the PDF's. */
   readonly entryUUID?: () => string;
   readonly masking?: DmpMasking;
+  /** The CDA's header, when the caller has read it already (it is read from the CDA otherwise). */
+  readonly header?: CdaHeader;
 }
 
 export interface XdmZipOptions {
@@ -96,7 +98,7 @@ export function xdmPackageOfCda(cda: Buffer, o: XdmPackageOptions): XdmPackage {
       ...(o.masking === undefined ? {} : { masking: o.masking }),
     },
     submissionSet: { entryUUID: submissionSetUUID, uniqueId: uuidOid(submissionSetUUID, 'xdm-submission-set'), sourceId: o.sourceId, contentTypeCode: o.contentTypeCode, submissionTime: o.now },
-  }, readCdaHeader(cda));
+  }, o.header ?? readCdaHeader(cda));
   const [cdaEntry] = submission.documentEntries;
   if (cdaEntry === undefined) throw new Error('the submission of a CDA has its DocumentEntry');
   const cdaDocument: XdmDocument = { fileName: CDA_FILE, content: cda, entry: { ...cdaEntry, uri: CDA_FILE } };

@@ -106,7 +106,7 @@ export class MssClient {
     let zip: Buffer;
     try {
       header = readCdaHeader(request.cda);
-      const pkg = xdmPackageOfCda(request.cda, { ...(request.pdf === undefined ? {} : { pdf: request.pdf }), sourceId: this.options.sourceId, contentTypeCode: this.options.contentTypeCode, now });
+      const pkg = xdmPackageOfCda(request.cda, { ...(request.pdf === undefined ? {} : { pdf: request.pdf }), sourceId: this.options.sourceId, contentTypeCode: this.options.contentTypeCode, now, header });
       zip = buildXdmZip(pkg, { producer: { name: 'Passerelle' }, contact: this.options.from });
     } catch (error) {
       throw documentInvalid(error, 'the document to send') ?? error;
