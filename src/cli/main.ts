@@ -37,8 +37,9 @@ Commands:
                      [--since DATE-TIME] [--until DATE-TIME] [--limit N] [--rebuild] [--dry-run]
                          replay a failed submission, or every one the filter matches: the stored
                          document to its failed destinations, or --rebuild (exit 1: refused, why)
-  audit verify [--submission ID]
-                         check the hash chain of the event log (exit 0 intact, 1 every broken link listed)
+  audit verify [--submission ID] [--against EXPORT]
+                         check the hash chain of the event log, and against an earlier export (a cut
+                         tail, a chain recomputed after an edit): exit 0 intact, 1 every broken link listed
   audit export [--out FILE]
                          write every event with its hash as JSON Lines
   pipeline status        jobs per kind and state, and the paused kinds

@@ -1,8 +1,9 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
+import { GENESIS_HASH, eventHash } from '../../src/store/audit-chain.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/store.js';
 import { newId } from '../../src/support/new-id.js';
@@ -173,6 +174,42 @@ describe('the operator commands: submissions, audit, pipeline', function () {
     const stdout = await cli('audit', 'export');
     expect(stdout.stdout.trimEnd().split('\n')).to.have.length(6);
     expect((await cli('audit', 'export', '--out', join(dir, 'missing', 'x.jsonl'))).code).to.equal(2);
+  });
+
+  it('checks the log against an earlier export: a cut tail, or a chain recomputed after an edit, is found (exit 1)', async () => {
+    const [a, b, c] = await withStore(async (store) => [await failedSubmission(store), await failedSubmission(store), await failedSubmission(store)]);
+    const anchor = join(dir, 'anchor.jsonl');
+    expect((await cli('audit', 'export', '--out', anchor)).code).to.equal(0);
+    // Later events do not matter: the export vouches for what it saw.
+    await withStore((store) => store.applyChange({ submissionId: c ?? '', at: new Date(), events: [{ type: 'replayed', at: new Date(), actor: 'cli:test', data: { destinations: ['dmp'], rebuild: false } }] }));
+    const intact = await cli('audit', 'verify', '--against', anchor);
+    expect(intact.code, intact.stderr).to.equal(0);
+    expect(intact.stdout).to.equal('Audit chain intact: 3 submission(s), 19 event(s), 3 checked against the export\n');
+
+    // What the chain alone cannot see: the last event of a cut, and an edit whose later hashes were recomputed.
+    const db = new Database(file);
+    try {
+      db.exec('DROP TRIGGER submission_events_no_delete; DROP TRIGGER submission_events_no_update');
+      db.prepare('DELETE FROM submission_events WHERE submission_id = ? AND seq = 6').run(a);
+      const events = await withStore(async (store) => (await store.listEvents('acme', b ?? '')) ?? []);
+      let previous = GENESIS_HASH;
+      for (const e of events) {
+        const data = e.seq === 2 ? { forged: true } : e.data;
+        const hash = eventHash(previous, { ...e, data });
+        db.prepare('UPDATE submission_events SET data = ?, hash = ? WHERE submission_id = ? AND seq = ?').run(JSON.stringify(data), hash, b, e.seq);
+        previous = hash;
+      }
+    } finally {
+      db.close();
+    }
+    expect((await cli('audit', 'verify')).code, 'the chain alone finds nothing').to.equal(0);
+    const against = await cli('audit', 'verify', '--against', anchor);
+    expect(against.code).to.equal(1);
+    expect(against.stdout.split('\n').slice(1, -1).sort()).to.deep.equal([`${a ?? ''}\t6\tmissing since the export`, `${b ?? ''}\t6\tchanged since the export`].sort());
+    writeFileSync(join(dir, 'not-an-export.jsonl'), '{"submissionId": 1}\n');
+    const bad = await cli('audit', 'verify', '--against', join(dir, 'not-an-export.jsonl'));
+    expect(bad.code).to.equal(2);
+    expect(bad.stderr).to.contain('not-an-export.jsonl:1 is not an event of `audit export`');
   });
 
   it('shows the pipeline, pauses a kind with a reason and resumes it (exit 4 when not paused)', async () => {
