@@ -11,7 +11,7 @@ import { bounded } from '../failure.js';
 import type { Step, StepContext, StepResult } from './step.js';
 
 const ACTOR = 'worker:webhook';
-export const SIGNATURE_HEADER = 'Passerelle-Signature';
+const SIGNATURE_HEADER = 'Passerelle-Signature';
 const TIMEOUT_MS = 10_000;
 
 export interface TenantWebhook {
@@ -19,7 +19,7 @@ export interface TenantWebhook {
   readonly secret: Buffer;
 }
 
-export function webhookSignature(secret: Buffer, timestamp: number, body: string): string {
+function webhookSignature(secret: Buffer, timestamp: number, body: string): string {
   return `t=${String(timestamp)},v1=${createHmac('sha256', secret).update(`${String(timestamp)}.${body}`).digest('hex')}`;
 }
 
