@@ -4,8 +4,8 @@
  * receipts. Shared by the HTTP API and `passerelle submissions show`. Events and delivery details
  * hold codes, ids and addresses of professionals only, so nothing here is health data.
  */
-import type { DeliveryStatus, SubmissionEventType } from '../domain/submission.js';
-import type { DeliveryRecord, Json, SubmissionEvent, SubmissionSummary } from '../store/store.js';
+import type { DeliveryStatus, JobKind, SubmissionEventType } from '../domain/submission.js';
+import type { DeliveryRecord, Json, PauseRecord, SubmissionEvent, SubmissionSummary } from '../store/store.js';
 
 type JsonObject = { readonly [key: string]: Json };
 
@@ -37,10 +37,21 @@ export interface DeliveryView {
   readonly nextAttemptAt: string | null;
   readonly error: ErrorView | null;
   readonly updatedAt: string;
+  /** Why a waiting delivery does not move: an operator paused its destination (since, and why). */
+  readonly heldBy?: { readonly pause: { readonly pausedAt: string; readonly reason: string | null } };
 }
 
-export function deliveryView(d: DeliveryRecord): DeliveryView {
+/** The job kind that delivers to a destination: `dmp`, or `mss` for every recipient. */
+function kindOf(destination: string): JobKind {
+  return destination === 'dmp' ? 'dmp' : 'mss';
+}
+
+const WAITING: readonly DeliveryStatus[] = ['pending', 'retrying'];
+
+/** `pauses`: the operators' pauses in force, so that a delivery held by one says so. */
+export function deliveryView(d: DeliveryRecord, pauses: readonly PauseRecord[] = []): DeliveryView {
   const detail = objectOf(d.detail);
+  const pause = WAITING.includes(d.status) ? pauses.find((p) => p.kind === kindOf(d.destination)) : undefined;
   return {
     destination: d.destination,
     status: d.status,
@@ -49,6 +60,7 @@ export function deliveryView(d: DeliveryRecord): DeliveryView {
     nextAttemptAt: stringOf(detail.nextAttemptAt),
     error: errorOf(detail.error),
     updatedAt: d.updatedAt.toISOString(),
+    ...(pause === undefined ? {} : { heldBy: { pause: { pausedAt: pause.pausedAt.toISOString(), reason: pause.reason } } }),
   };
 }
 

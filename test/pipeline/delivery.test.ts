@@ -102,6 +102,10 @@ describe('the delivery pipeline, in one gateway against the sandboxes (real TLS 
       const held = await shared.store.listDeliveries(TENANT, id);
       expect(held?.find((d) => d.destination === 'dmp')?.status).to.equal('pending');
       expect((await shared.store.getSubmission(TENANT, id))?.status).to.equal('sending');
+      // The platform sees why: the DMP delivery is held by the operator's pause, the others are not.
+      const seen = (await get(`/v1/submissions/${id}`)).body.deliveries as { destination: string; heldBy?: { pause: { reason: string } } }[];
+      expect(seen.find((d) => d.destination === 'dmp')?.heldBy?.pause.reason).to.equal('DMP maintenance');
+      expect(seen.filter((d) => d.destination !== 'dmp').map((d) => d.heldBy)).to.deep.equal(seen.filter((d) => d.destination !== 'dmp').map(() => undefined));
       expect(await shared.store.resumeJobs('dmp')).to.equal(true);
       gateway.worker.wake();
       expect((await waitUntilTerminal(shared.store, TENANT, [id], 20_000)).get(id)).to.equal('delivered');

@@ -99,9 +99,9 @@ async function list(store: Store, io: CliIo, values: Values, status: SubmissionS
 async function show(store: Store, io: CliIo, tenantId: string, id: string, json: boolean): Promise<number> {
   const submission = isId(id, 'sub') ? await store.getSubmission(tenantId, id) : undefined;
   if (submission === undefined) throw notFound(`no submission ${id} for tenant ${tenantId}`);
-  const [events, deliveries] = await Promise.all([store.listEvents(tenantId, id), store.listDeliveries(tenantId, id)]);
+  const [events, deliveries, pauses] = await Promise.all([store.listEvents(tenantId, id), store.listDeliveries(tenantId, id), store.listPauses()]);
   const timeline = timelineView(submission, events ?? [], deliveries ?? []);
-  const views = (deliveries ?? []).map(deliveryView);
+  const views = (deliveries ?? []).map((d) => deliveryView(d, pauses));
   if (json) {
     io.stdout(`${JSON.stringify({ ...submissionView(submission), deliveries: views, timeline }, null, 2)}\n`);
     return 0;
@@ -111,7 +111,8 @@ async function show(store: Store, io: CliIo, tenantId: string, id: string, json:
   if (views.length === 0) io.stdout('  (none)\n');
   for (const d of views) {
     const error = d.error === null ? '' : `  ${d.error.code}: ${d.error.message}`;
-    io.stdout(`  ${d.destination}  ${d.status}  attempts ${String(d.attempts)}${d.reference === null ? '' : `  ref ${d.reference}`}${d.nextAttemptAt === null ? '' : `  next ${d.nextAttemptAt}`}${error}\n`);
+    const held = d.heldBy === undefined ? '' : `  held: paused ${d.heldBy.pause.pausedAt}${d.heldBy.pause.reason === null ? '' : ` (${d.heldBy.pause.reason})`}`;
+    io.stdout(`  ${d.destination}  ${d.status}  attempts ${String(d.attempts)}${d.reference === null ? '' : `  ref ${d.reference}`}${d.nextAttemptAt === null ? '' : `  next ${d.nextAttemptAt}`}${error}${held}\n`);
   }
   io.stdout('\nTimeline:\n');
   for (const entry of timeline.entries) io.stdout(`  ${timelineLine(entry)}\n`);

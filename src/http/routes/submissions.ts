@@ -39,7 +39,8 @@ export function submissionRoutes(store: Store): Router {
     const submission = id === undefined ? undefined : await store.getSubmission(principal.tenantId, id);
     const deliveries = submission === undefined ? undefined : await store.listDeliveries(principal.tenantId, submission.id);
     if (submission === undefined || deliveries === undefined) throw notFound('no such submission for this tenant');
-    res.json({ ...submissionView(submission), deliveries: deliveries.map(deliveryView) });
+    const pauses = await store.listPauses();
+    res.json({ ...submissionView(submission), deliveries: deliveries.map((d) => deliveryView(d, pauses)) });
   });
 
   router.get('/v1/submissions/:id/events', read, async (req, res) => {
