@@ -95,6 +95,11 @@ export const TERMINAL_STATUSES: readonly SubmissionStatus[] = ['delivered', 'fai
 export const JOB_KINDS = ['build', 'dmp', 'mss', 'webhook'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
+/** The job that delivers to a destination: `dmp`, or the one `mss` job of every recipient. */
+export function jobKindOfDestination(destination: string): 'dmp' | 'mss' {
+  return destination === 'dmp' ? 'dmp' : 'mss';
+}
+
 export function isJobKind(value: string): value is JobKind {
   return (JOB_KINDS as readonly string[]).includes(value);
 }

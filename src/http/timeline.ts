@@ -4,7 +4,7 @@
  * receipts. Shared by the HTTP API and `passerelle submissions show`. Events and delivery details
  * hold codes, ids and addresses of professionals only, so nothing here is health data.
  */
-import type { DeliveryStatus, JobKind, SubmissionEventType } from '../domain/submission.js';
+import { jobKindOfDestination, type DeliveryStatus, type SubmissionEventType } from '../domain/submission.js';
 import type { DeliveryRecord, Json, PauseRecord, SubmissionEvent, SubmissionSummary } from '../store/store.js';
 
 type JsonObject = { readonly [key: string]: Json };
@@ -41,17 +41,12 @@ export interface DeliveryView {
   readonly heldBy?: { readonly pause: { readonly pausedAt: string; readonly reason: string | null } };
 }
 
-/** The job kind that delivers to a destination: `dmp`, or `mss` for every recipient. */
-function kindOf(destination: string): JobKind {
-  return destination === 'dmp' ? 'dmp' : 'mss';
-}
-
 const WAITING: readonly DeliveryStatus[] = ['pending', 'retrying'];
 
 /** `pauses`: the operators' pauses in force, so that a delivery held by one says so. */
 export function deliveryView(d: DeliveryRecord, pauses: readonly PauseRecord[] = []): DeliveryView {
   const detail = objectOf(d.detail);
-  const pause = WAITING.includes(d.status) ? pauses.find((p) => p.kind === kindOf(d.destination)) : undefined;
+  const pause = WAITING.includes(d.status) ? pauses.find((p) => p.kind === jobKindOfDestination(d.destination)) : undefined;
   return {
     destination: d.destination,
     status: d.status,

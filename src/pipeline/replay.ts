@@ -8,7 +8,7 @@
  * replay racing another (or the worker) writes nothing: idempotent by construction.
  */
 import { badRequest } from '../domain/errors.js';
-import type { JobKind, SubmissionStatus } from '../domain/submission.js';
+import { jobKindOfDestination, type SubmissionStatus } from '../domain/submission.js';
 import type { DeliveryRecord, Json, NewJob, ReplayFilter, Store } from '../store/store.js';
 import { withoutFailure } from './steps/step.js';
 
@@ -39,11 +39,6 @@ export const REPLAY_REFUSALS: Readonly<Record<ReplayRefusal, string>> = {
 };
 
 const IN_PROGRESS: readonly SubmissionStatus[] = ['received', 'built', 'signed', 'sending', 'retrying'];
-
-/** The job that delivers to a destination: one `mss` job sends to every pending recipient. */
-function jobKindOf(destination: string): JobKind {
-  return destination === 'dmp' ? 'dmp' : 'mss';
-}
 
 /** What a replay will do: rebuild, or send again to these failed deliveries. */
 type ReplayPlan = { readonly rebuild: true } | { readonly rebuild: false; readonly deliveries: readonly DeliveryRecord[] };
@@ -105,7 +100,7 @@ async function applyReplay(store: Store, request: ReplayRequest, plan: ReplayPla
       statusPath: ['sending'],
       deliveries: plan.deliveries.map((d) => pendingAgain(d, at)),
       events,
-      enqueue: [...new Set(result.destinations.map(jobKindOf))].map((kind): NewJob => ({ kind, runAt: at })),
+      enqueue: [...new Set(result.destinations.map(jobKindOfDestination))].map((kind): NewJob => ({ kind, runAt: at })),
     });
   // Not written: the status moved between the plan and the change (another replay won the race).
   return applied ? result : { replayed: false, reason: 'in-progress' };
