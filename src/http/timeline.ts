@@ -6,12 +6,7 @@
  */
 import { jobKindOfDestination, type DeliveryStatus, type SubmissionEventType } from '../domain/submission.js';
 import type { DeliveryRecord, Json, PauseRecord, SubmissionEvent, SubmissionSummary } from '../store/store.js';
-
-type JsonObject = { readonly [key: string]: Json };
-
-function objectOf(value: Json | undefined): JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? value : {};
-}
+import { objectOf } from '../store/stored-values.js';
 
 function stringOf(value: Json | undefined): string | null {
   return typeof value === 'string' ? value : null;

@@ -9,9 +9,10 @@
  */
 import type { JobKind } from '../domain/submission.js';
 import type { Store } from '../store/store.js';
+import { objectOf } from '../store/stored-values.js';
 import type { Logger } from '../support/logger.js';
 import { mssDestination, type MssClient, type RecipientAcknowledgement } from '../transports/mss/mss-client.js';
-import { objectOf } from './steps/step.js';
+
 
 const ACTOR = 'worker:mss';
 

@@ -10,6 +10,7 @@
 import { badRequest } from '../domain/errors.js';
 import { jobKindOfDestination, type SubmissionStatus } from '../domain/submission.js';
 import type { DeliveryRecord, Json, NewJob, ReplayFilter, Store } from '../store/store.js';
+import { objectOf } from '../store/stored-values.js';
 import { withoutFailure } from './steps/step.js';
 
 export type ReplayRefusal = 'not-found' | 'in-progress' | 'nothing-to-replay' | 'no-document';
@@ -156,8 +157,6 @@ function matchesDestination(destination: string, wanted: string | undefined): bo
 
 /** detail.error.code: the partner's code (XDS, SMTP) or a catalogue code. */
 function errorCodeOf(detail: Json): string | undefined {
-  if (typeof detail !== 'object' || detail === null || Array.isArray(detail)) return undefined;
-  const error = detail.error;
-  if (typeof error !== 'object' || error === null || Array.isArray(error)) return undefined;
-  return typeof error.code === 'string' ? error.code : undefined;
+  const code = objectOf(objectOf(detail).error).code;
+  return typeof code === 'string' ? code : undefined;
 }

@@ -18,7 +18,8 @@ import { newId } from '../support/new-id.js';
 import { CircuitBreaker, type BreakerState } from './circuit-breaker.js';
 import { errorJson, failureOf, type Failure } from './failure.js';
 import { nextAttempt } from './retry-policy.js';
-import { objectOf, type FailureOutcome, type Step, type StepContext, type StepResult } from './steps/step.js';
+import { objectOf } from '../store/stored-values.js';
+import type { FailureOutcome, Step, StepContext, StepResult } from './steps/step.js';
 
 export interface WorkerOptions {
   readonly store: Store;

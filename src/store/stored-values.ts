@@ -29,6 +29,11 @@ import type {
   SubmissionSummary,
 } from './store.js';
 
+/** A JSON value read back as an object (delivery details and event data always are one; anything else reads as empty). */
+export function objectOf(value: Json | undefined): { readonly [key: string]: Json } {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? value : {};
+}
+
 export function toSubmissionStatus(value: string): SubmissionStatus {
   if (!isSubmissionStatus(value)) throw new Error(`unknown submission status "${value}" in the store`);
   return value;

@@ -10,10 +10,11 @@
 import { uniqueIdOf } from '../../cda/document-ids.js';
 import type { ActReport } from '../../domain/act-report.js';
 import type { ClaimedJob, DeliveryRecord, DocumentRecord, Json, Store } from '../../store/store.js';
+import { objectOf } from '../../store/stored-values.js';
 import type { DmpClient } from '../../transports/dmp/dmp-client.js';
 import type { DocumentEntry } from '../../xds/model.js';
 import { bounded, failureOf, type Failure } from '../failure.js';
-import { documentAndDeliveries, failureDetail, failureEvent, objectOf, withoutFailure, type Step, type StepContext, type StepResult } from './step.js';
+import { documentAndDeliveries, failureDetail, failureEvent, withoutFailure, type Step, type StepContext, type StepResult } from './step.js';
 
 const ACTOR = 'worker:dmp';
 const DESTINATION = 'dmp';

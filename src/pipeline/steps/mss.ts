@@ -7,9 +7,10 @@
  */
 import type { ActReport } from '../../domain/act-report.js';
 import type { ClaimedJob, DeliveryRecord, NewEvent, Store } from '../../store/store.js';
+import { objectOf } from '../../store/stored-values.js';
 import type { MssClient, MssRecipientOutcome } from '../../transports/mss/mss-client.js';
 import { failureOf, type Failure } from '../failure.js';
-import { documentAndDeliveries, failureDetail, failureEvent, objectOf, withoutFailure, type FailureOutcome, type Step, type StepContext, type StepResult } from './step.js';
+import { documentAndDeliveries, failureDetail, failureEvent, withoutFailure, type FailureOutcome, type Step, type StepContext, type StepResult } from './step.js';
 
 const ACTOR = 'worker:mss';
 const WAITING: readonly string[] = ['pending', 'retrying'];

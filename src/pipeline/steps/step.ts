@@ -5,6 +5,7 @@
  */
 import type { JobKind } from '../../domain/submission.js';
 import type { ClaimedJob, DeliveryRecord, DocumentRecord, Json, Store, SubmissionChange } from '../../store/store.js';
+import { objectOf } from '../../store/stored-values.js';
 import type { Failure } from '../failure.js';
 
 export type JobOutcome = NonNullable<SubmissionChange['lease']>['outcome'];
@@ -50,9 +51,4 @@ export function failureEvent(destination: string, attempt: number, outcome: Fail
   return outcome.state === 'retry'
     ? { type: 'retrying', at, actor, data: { destination, attempt, nextAttemptAt: outcome.runAt.toISOString(), error: outcome.lastError } }
     : { type: 'delivery-failed', at, actor, data: { destination, attempt, error: outcome.lastError, deadLetter: true } };
-}
-
-/** A delivery's detail as an object (it always is one; anything else reads as empty). */
-export function objectOf(value: Json | undefined): { [key: string]: Json } {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? value : {};
 }

@@ -11,7 +11,8 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import express, { type Request, type Response } from 'express';
-import { pemOfIdentity, type SigningIdentity } from '../../signing/identity.js';
+import type { SigningIdentity } from '../../signing/identity.js';
+import { mutualTlsServerOptions } from '../mutual-tls.js';
 import { SignatureError } from '../../signing/signature-xml.js';
 import type { TrustStore } from '../../signing/trust-store.js';
 import { verifyVihf } from '../../signing/vihf.js';
@@ -146,16 +147,11 @@ export async function startDmpSandbox(options: DmpSandboxOptions): Promise<DmpSa
   };
 
   const server: Server = createServer({
-    cert: pemOfIdentity(options.serverIdentity).certificatePem,
-    key: pemOfIdentity(options.serverIdentity).keyPem,
-    ca: options.clientCaPem,
-    requestCert: true,
     // Like the DMP: no handshake without a valid client certificate from the configured CA.
-    rejectUnauthorized: true,
-    // TLS 1.2, as the DMP's mutual TLS is (french-specs §3.6, DRIMbox). There the client
+    ...mutualTlsServerOptions(options.serverIdentity, options.clientCaPem),
+    // TLS 1.2 only, as the DMP's mutual TLS is (french-specs §3.6, DRIMbox). There the client
     // certificate is checked inside the handshake, so a refusal reaches the client as a TLS alert;
     // in TLS 1.3 the client may send its request before the alert and see a reset instead.
-    minVersion: 'TLSv1.2',
     maxVersion: 'TLSv1.2',
   }, app);
   server.keepAliveTimeout = 30_000;

@@ -12,7 +12,8 @@ import type { TlsOptions, TLSSocket } from 'node:tls';
 import { simpleParser, type AddressObject } from 'mailparser';
 // smtp-server's types import node:tls in a way that loses TlsOptions: they are added back here.
 import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
-import { pemOfIdentity, type SigningIdentity } from '../../signing/identity.js';
+import type { SigningIdentity } from '../../signing/identity.js';
+import { mutualTlsServerOptions } from '../mutual-tls.js';
 import type { Logger } from '../../support/logger.js';
 import { buildMdn } from '../../transports/mss/acknowledgements.js';
 import { MssFaults } from './faults.js';
@@ -108,12 +109,7 @@ export async function startMssSandbox(options: MssSandboxOptions): Promise<MssSa
 
   const serverOptions: SMTPServerOptions & TlsOptions = {
     secure: options.tls === 'implicit',
-    key: pemOfIdentity(options.serverIdentity).keyPem,
-    cert: pemOfIdentity(options.serverIdentity).certificatePem,
-    ca: options.clientCaPem,
-    requestCert: true,
-    rejectUnauthorized: true,
-    minVersion: 'TLSv1.2',
+    ...mutualTlsServerOptions(options.serverIdentity, options.clientCaPem),
     // The application mailbox is authenticated by its certificate, not by a password.
     authOptional: true,
     disabledCommands: ['AUTH'],

@@ -329,15 +329,8 @@ export function buildMdn(o: MdnOptions): Promise<Buffer> {
   return root.build();
 }
 
-export interface DsnRecipientReport {
-  readonly finalRecipient: string;
-  readonly originalRecipient?: string;
-  readonly action: DsnAction;
-  /** RFC 3463 status, e.g. 5.1.1 or 4.2.2. */
-  readonly status: string;
-  /** The remote server's reply, written `smtp; 550 5.1.1 …` (RFC 3464 §2.3.6). */
-  readonly diagnostic?: string;
-  readonly remoteMta?: string;
+/** A recipient of a DSN to write: the fields a DSN is read into, with its times as dates. */
+export interface DsnRecipientReport extends Omit<DsnRecipient, 'willRetryUntil'> {
   readonly lastAttemptDate?: Date;
   readonly willRetryUntil?: Date;
 }
