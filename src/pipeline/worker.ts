@@ -78,7 +78,7 @@ export class Worker {
     return new Map([...this.#breakers].map(([kind, breaker]) => [kind, breaker.state(now)]));
   }
 
-  /** Claims and runs what is due, once, and waits for it: for tests and the CLI. Returns the jobs run. */
+  /** Claims and runs what is due, once, and waits for it (tests drive the pipeline step by step). Returns the jobs run. */
   async runOnce(): Promise<number> {
     const claimed = await this.#claim(this.#options.config.concurrency);
     await Promise.all(claimed.map((job) => this.#run(job)));
